@@ -1,0 +1,114 @@
+# pvhv: build the hypervisor (build/hv.elf), the guest kernel
+# (build/guest.elf) and the GRUB ISO; run one configuration under QEMU;
+# run the whole test suite. `make run` and `make test` install missing
+# Debian packages first (tools/deps.sh).
+
+CC      := gcc
+NASM    := nasm
+LD      := ld
+PY      := /usr/bin/python3
+BUILD   := build
+
+SMP     ?= 2
+ARGS    ?=
+EMU     ?= qemu
+TIMEOUT ?= 900
+
+FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -mcmodel=small --param=min-pagesize=0 -Wall -Wextra -Werror -Ilibpv -MMD -MP
+HOSTED := -std=gnu11 -O1 -g -DPV_HOSTED -Wall -Wextra -Werror -Ilibpv -Itests/unit -Ihv
+LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+
+LIBPV_C   := $(wildcard libpv/*.c)
+HV_C      := $(shell find hv -name '*.c' | sort)
+HV_ASM    := $(shell find boot hv -name '*.asm' | sort)
+GUEST_C   := $(shell find guest -name '*.c' | sort)
+GUEST_ASM := $(shell find guest -name '*.asm' | sort)
+
+LIBPV_OBJ := $(LIBPV_C:%.c=$(BUILD)/obj/%.o)
+HV_OBJ    := $(HV_C:%.c=$(BUILD)/obj/%.o) $(HV_ASM:%.asm=$(BUILD)/obj/%.asm.o)
+GUEST_OBJ := $(GUEST_C:%.c=$(BUILD)/obj/%.o) $(GUEST_ASM:%.asm=$(BUILD)/obj/%.asm.o)
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+# Hypervisor sources a unit test links besides libpv.
+UNIT_EXTRA_test_cfg   := hv/cfg.c
+UNIT_EXTRA_test_frame := hv/mm/frame.c
+
+.PHONY: all iso run test unit-test model-test system-test tool-test deps clean
+
+all: $(BUILD)/hv.elf $(BUILD)/guest.elf
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/obj/hv/%.o: hv/%.c
+	@mkdir -p $(@D)
+	$(CC) $(FREESTANDING) -c $< -o $@
+
+$(BUILD)/obj/libpv/%.o: libpv/%.c
+	@mkdir -p $(@D)
+	$(CC) $(FREESTANDING) -c $< -o $@
+
+$(BUILD)/obj/guest/%.o: guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(FREESTANDING) -Iguest -c $< -o $@
+
+$(BUILD)/obj/boot/%.asm.o: boot/%.asm boot/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -Iboot/ $< -o $@
+
+$(BUILD)/obj/hv/%.asm.o: hv/%.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -Iboot/ $< -o $@
+
+$(BUILD)/obj/guest/%.asm.o: guest/%.asm $(wildcard guest/*.inc)
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -Iguest/ $< -o $@
+
+$(BUILD)/hv.elf: $(HV_OBJ) $(LIBPV_OBJ) linker/hv.ld
+	$(LD) $(LDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJ) $(LIBPV_OBJ)
+
+$(BUILD)/guest.elf: $(GUEST_OBJ) $(LIBPV_OBJ) linker/guest.ld
+	$(LD) $(LDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJ) $(LIBPV_OBJ)
+
+iso: $(BUILD)/pvhv.iso
+
+$(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/hv.elf $(BUILD)/guest.elf $(BUILD)/iso/boot/
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: deps all
+	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
+		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)')
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
+
+unit-test: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+model-test:
+	bash tests/model/run.sh
+
+tool-test:
+	$(PY) -m pytest -q tests/tools
+
+system-test: all iso
+	$(PY) -m pytest -q tests/system
+
+test: deps all iso
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory model-test
+	$(PY) -m pytest -q -p no:cacheprovider tests/tools tests/system
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,35 @@
+/*
+ * The hypercall instruction itself. Both encodings are kept and one is chosen
+ * at run time, so the same guest.elf runs on SVM and VMX.
+ */
+#include "hypercall.h"
+#include "cpu.h"
+#include "pvstring.h"
+
+static int use_vmmcall;
+
+void hypercall_init(void)
+{
+    uint32_t a, vendor[3];
+
+    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]); /* EBX, EDX, ECX */
+    use_vmmcall = memcmp(vendor, "AuthenticAMD", 12) == 0;
+}
+
+long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                uint64_t a3)
+{
+    long ret;
+
+    if (use_vmmcall)
+        __asm__ volatile("vmmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    else
+        __asm__ volatile("vmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    return ret;
+}

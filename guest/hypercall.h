@@ -1,0 +1,21 @@
+/*
+ * Hypercall wrappers (pv_abi.h): VMMCALL on AMD, VMCALL on Intel, picked once
+ * from the CPUID vendor. Only call them when env.pv is set.
+ */
+#ifndef GUEST_HYPERCALL_H
+#define GUEST_HYPERCALL_H
+
+#include <stdint.h>
+#include "pv_abi.h"
+
+/* Picks the instruction; call once on vCPU0 before any hypercall. */
+void hypercall_init(void);
+long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                uint64_t a3);
+
+static inline long hc_kick_cpu(unsigned apic_id)
+{
+    return hypercall4(PV_HC_KICK_CPU, 0, apic_id, 0, 0);
+}
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The IDT shared by all vCPUs: 256 interrupt gates into isr.asm, and a table
+ * of C handlers. Exceptions end the VM with a dump; vectors >= 32 go to the
+ * handler registered for them (IPIs), anything else is counted as spurious.
+ */
+#ifndef GUEST_IDT_H
+#define GUEST_IDT_H
+
+#include <stdint.h>
+
+/* What isr.asm leaves on the stack, lowest address first. */
+struct isr_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+typedef void (*irq_handler_t)(struct isr_frame *frame);
+
+/* Fills the table (vCPU0, once, before any other vCPU starts). */
+void idt_init(void);
+/* Loads the table on the calling vCPU. */
+void idt_load(void);
+/* Routes an external vector (>= 32) to fn. */
+void idt_set_handler(unsigned vector, irq_handler_t fn);
+/* Interrupts that arrived on a vector nobody registered. */
+uint64_t idt_spurious_count(void);
+/* Loads an IDT with limit 0: the next exception triple-faults (crash task). */
+void idt_load_empty(void);
+
+#endif

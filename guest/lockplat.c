@@ -1,0 +1,32 @@
+/*
+ * Platform hooks for libpv/lock*.c inside the guest.
+ */
+#include "lockplat.h"
+#include "cpu.h"
+#include "env.h"
+#include "hypercall.h"
+#include "percpu.h"
+
+static unsigned plat_cpu_id(void) { return this_cpu(); }
+static unsigned long plat_irq_save(void) { return irq_save_flags(); }
+static void plat_irq_restore(unsigned long f) { irq_restore_flags(f); }
+/* The lock calls this with interrupts off: only a kick (or the kicked latch
+   set by an earlier kick) ends the halt. */
+static void plat_halt(void) { halt_irqs_off(); }
+static void plat_kick(unsigned cpu) { hc_kick_cpu(cpu); }
+static void plat_relax(void) { cpu_relax(); }
+
+static struct pv_lock_platform plat = {
+    .cpu_id = plat_cpu_id,
+    .irq_save = plat_irq_save,
+    .irq_restore = plat_irq_restore,
+    .halt = plat_halt,
+    .kick = plat_kick,
+    .relax = plat_relax,
+};
+
+const struct pv_lock_platform *lockplat_get(void)
+{
+    plat.nr_cpus = env.bi->nr_vcpus;
+    return &plat;
+}

@@ -1,0 +1,66 @@
+/*
+ * crash=VM:KIND — a VM that dies on purpose, so tests can check that the
+ * hypervisor kills exactly that VM and the others run on. triple: an IDT
+ * with limit 0 turns int3 into a triple fault. npf: read guest-physical
+ * memory past the end of RAM (the hypervisor has nothing mapped there).
+ */
+#include "tasks.h"
+#include "config.h"
+#include "console.h"
+#include "env.h"
+#include "idt.h"
+#include "paging.h"
+#include "pvstring.h"
+
+enum crash_kind { CRASH_NONE, CRASH_TRIPLE, CRASH_NPF };
+
+static enum crash_kind kind;
+static uint64_t crash_vm;
+
+void crash_configure(void)
+{
+    char arg[64];
+    const char *colon;
+    size_t vlen;
+
+    if (cfg_str("crash", arg, sizeof(arg)) < 0 || !strcmp(arg, "none"))
+        return;
+    colon = arg;
+    while (*colon && *colon != ':')
+        colon++;
+    vlen = (size_t)(colon - arg);
+    if (!*colon || pv_parse_u64(arg, vlen, &crash_vm) != 0)
+        cfg_bad("crash", arg, "want VM:KIND, VM a number");
+    if (strcmp(colon + 1, "triple") == 0)
+        kind = CRASH_TRIPLE;
+    else if (strcmp(colon + 1, "npf") == 0)
+        kind = CRASH_NPF;
+    else
+        cfg_bad("crash", arg, "KIND must be triple or npf");
+    if (kind == CRASH_NPF && crash_vm == env.bi->vm_id &&
+        !paging_map_beyond_possible(env.bi->mem_bytes))
+        cfg_bad("crash", arg, "npf needs RAM below 1022 MiB");
+}
+
+void crash_maybe(unsigned cpu)
+{
+    volatile uint64_t *p;
+    uint64_t v;
+
+    if (kind == CRASH_NONE || crash_vm != env.bi->vm_id || cpu != 0)
+        return;
+    if (kind == CRASH_TRIPLE) {
+        kprintf("crash: vm %u triple-faults now (empty IDT + int3)\n",
+                env.bi->vm_id);
+        idt_load_empty();
+        __asm__ volatile("int3");
+        guest_fail(FAIL_CRASH_SURVIVED, "still alive after a triple fault");
+    }
+    p = (volatile uint64_t *)paging_map_beyond(env.bi->mem_bytes);
+    kprintf("crash: vm %u reads GPA 0x%lx beyond RAM (mem_bytes 0x%lx) now\n",
+            env.bi->vm_id, (uintptr_t)p, env.bi->mem_bytes);
+    v = *p;
+    kprintf("crash: read beyond RAM returned 0x%lx\n", v);
+    guest_fail(FAIL_CRASH_SURVIVED, "still alive after touching memory "
+               "beyond RAM");
+}

@@ -1,0 +1,244 @@
+/*
+ * lockstress (DESIGN §5, §9): every vCPU hammers a few shared locks, checks
+ * mutual exclusion on each critical section, and measures acquire latency.
+ * Over-committed vCPUs make lock-holder preemption visible: compare
+ * lock=ticket with lock=pvticket.
+ */
+#include "tasks.h"
+#include "config.h"
+#include "console.h"
+#include "cpu.h"
+#include "env.h"
+#include "fmt.h"
+#include "hist.h"
+#include "lock.h"
+#include "lockplat.h"
+#include "report.h"
+#include "rng.h"
+#include "smp.h"
+#include "tsc.h"
+
+#define LS_MAX_LOCKS 64
+#define LS_DATA_WORDS 4      /* power of two: indexed by i & (WORDS - 1) */
+#define LS_NO_OWNER 0xFFFFFFFFu
+#define LS_MAX_WORK 10000000ull
+#define LS_MAX_DURATION_MS 3600000ull
+#define LS_SEED_MIX_VM  0x9E3779B97F4A7C15ull
+#define LS_SEED_MIX_CPU 0xBF58476D1CE4E5B9ull
+
+/* One lock and the data it protects. counter is deliberately not atomic:
+   with mutual exclusion it ends equal to the lock's acquisitions. */
+struct ls_lock {
+    pv_spinlock_t lock;
+    volatile uint32_t owner;
+    uint64_t counter;
+    volatile uint64_t data[LS_DATA_WORDS];
+    uint64_t acquisitions; /* summed atomically after the run */
+} __attribute__((aligned(64)));
+
+/* One vCPU's results; only that vCPU writes them during the run. */
+struct ls_vcpu {
+    uint64_t acquisitions;
+    uint64_t violations;
+    uint64_t per_lock[LS_MAX_LOCKS];
+    struct pv_hist latency;
+    char json[PV_REPORT_MAX];
+} __attribute__((aligned(64)));
+
+static struct {
+    enum pv_lock_kind asked, kind;
+    uint32_t spin_threshold;
+    unsigned locks;
+    uint64_t cs, think, duration_ms, ops, seed;
+} cfg;
+
+static struct ls_lock locks[LS_MAX_LOCKS];
+static struct ls_vcpu vcpus[PV_MAX_VCPUS];
+static struct pv_lock_cpu_stats lstats[PV_MAX_VCPUS];
+static uint64_t vm_start;
+
+static void configure(void)
+{
+    char name[16];
+
+    cfg.asked = PV_LOCK_PVTICKET;
+    if (cfg_str("lock", name, sizeof(name)) >= 0 &&
+        pv_lock_kind_parse(name, &cfg.asked) != 0)
+        cfg_bad("lock", name, "allowed: ticket, pvticket");
+    cfg.spin_threshold = (uint32_t)cfg_u64("spin_threshold",
+                                           PV_SPIN_THRESHOLD_DEFAULT, 1,
+                                           1u << 31);
+    cfg.locks = (unsigned)cfg_u64("locks", 1, 1, LS_MAX_LOCKS);
+    cfg.cs = cfg_u64("cs", 200, 0, LS_MAX_WORK);
+    cfg.think = cfg_u64("think", 200, 0, LS_MAX_WORK);
+    cfg.duration_ms = cfg_u64("duration", 2000, 1, LS_MAX_DURATION_MS);
+    cfg.ops = cfg_u64("ops", 0, 0, UINT64_MAX);
+    cfg.seed = cfg_u64("seed", 1, 0, UINT64_MAX);
+    cfg.kind = cfg.asked;
+}
+
+/* vCPU0, while every other vCPU waits at the barrier after this. */
+static void setup(void)
+{
+    if (cfg.asked == PV_LOCK_PVTICKET && !pv_has(PV_FEATURE_PV_UNHALT)) {
+        kprintf("lockstress: lock=pvticket needs PV_UNHALT, which %s; "
+                "using ticket\n", env.pv ? "pvhv does not offer"
+                                         : "a native run does not have");
+        cfg.kind = PV_LOCK_TICKET;
+    }
+    for (unsigned i = 0; i < LS_MAX_LOCKS; i++)
+        locks[i] = (struct ls_lock){ .lock = PV_SPINLOCK_INIT,
+                                     .owner = LS_NO_OWNER };
+    for (unsigned i = 0; i < PV_MAX_VCPUS; i++) {
+        lstats[i] = (struct pv_lock_cpu_stats){ 0 };
+        vcpus[i].acquisitions = vcpus[i].violations = 0;
+        for (unsigned l = 0; l < LS_MAX_LOCKS; l++)
+            vcpus[i].per_lock[l] = 0;
+        vcpus[i].latency = (struct pv_hist){ 0 };
+    }
+    pv_lock_setup(cfg.kind, lockplat_get(), cfg.spin_threshold, lstats);
+}
+
+/* The critical section: checks and the protected work. */
+static void critical(struct ls_lock *l, unsigned cpu, struct ls_vcpu *me)
+{
+    uint64_t c;
+
+    if (l->owner != LS_NO_OWNER)
+        me->violations++;
+    l->owner = cpu;
+    c = l->counter; /* read early, write late: a lost update shows */
+    for (uint64_t i = 0; i < cfg.cs; i++)
+        l->data[i & (LS_DATA_WORDS - 1)]++;
+    l->counter = c + 1;
+    if (l->owner != cpu)
+        me->violations++;
+    l->owner = LS_NO_OWNER;
+}
+
+static void think(void)
+{
+    volatile uint64_t sink = 0;
+    for (uint64_t i = 0; i < cfg.think; i++)
+        sink++;
+}
+
+static void stress(unsigned cpu, struct ls_vcpu *me)
+{
+    uint64_t rng = cfg.seed ^ (env.bi->seed * LS_SEED_MIX_VM) ^
+                   ((uint64_t)(cpu + 1) * LS_SEED_MIX_CPU);
+    uint64_t deadline = rdtsc() + tsc_ms_to_cycles(cfg.duration_ms);
+
+    for (;;) {
+        unsigned idx;
+        uint64_t t0, t1;
+
+        if (cfg.ops ? me->acquisitions >= cfg.ops : rdtsc() >= deadline)
+            break;
+        idx = cfg.locks > 1 ? (unsigned)pv_rng_below(&rng, cfg.locks) : 0;
+        t0 = rdtsc();
+        pv_spin_lock(&locks[idx].lock);
+        t1 = rdtsc();
+        critical(&locks[idx], cpu, me);
+        pv_spin_unlock(&locks[idx].lock);
+        pv_hist_add(&me->latency, t1 - t0);
+        me->acquisitions++;
+        me->per_lock[idx]++;
+        think();
+    }
+    for (unsigned l = 0; l < cfg.locks; l++)
+        __atomic_add_fetch(&locks[l].acquisitions, me->per_lock[l],
+                           __ATOMIC_ACQ_REL);
+}
+
+static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
+{
+    const struct pv_lock_cpu_stats *st = &lstats[cpu];
+    const char *name = pv_lock_kind_name(cfg.kind);
+    size_t n = sizeof(me->json);
+    int a, b, c;
+
+    a = pv_snprintf(me->json, n, "{\"kind\":\"lock_vcpu\",\"lock\":\"%s\","
+                    "\"acquisitions\":%lu,\"latency\":", name,
+                    me->acquisitions);
+    b = pv_hist_json(me->json + a, n - (size_t)a, &me->latency);
+    c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b, n - (size_t)(a + b),
+                    ",\"slow_path\":%lu,\"halts\":%lu,\"kicks_sent\":%lu,"
+                    "\"spurious_wakeups\":%lu,\"violations\":%lu}",
+                    st->slow_path, st->halts, st->kicks_sent,
+                    st->spurious_wakeups, me->violations);
+    if ((size_t)(a + b + c) >= n)
+        kprintf("lockstress vcpu %u: report would need %d bytes, dropped\n",
+                cpu, a + b + c);
+    else
+        report_json(me->json, (size_t)(a + b + c));
+    kprintf("lockstress vcpu %u: %s acq=%lu lat p50<=%lu p99<=%lu max=%lu "
+            "slow=%lu halts=%lu kicks=%lu spurious=%lu violations=%lu\n",
+            cpu, name, me->acquisitions,
+            pv_hist_percentile(&me->latency, 50),
+            pv_hist_percentile(&me->latency, 99), me->latency.max,
+            st->slow_path, st->halts, st->kicks_sent, st->spurious_wakeups,
+            me->violations);
+}
+
+/* vCPU0, after everyone finished: the VM-wide line and the verdict. */
+static enum guest_fail_code report_vm(uint64_t elapsed)
+{
+    uint64_t acq = 0, viol = 0, mismatches = 0, hz = env.bi->tsc_hz, tput;
+    unsigned n = env.bi->nr_vcpus;
+    const char *name = pv_lock_kind_name(cfg.kind);
+    char json[512];
+    int len;
+
+    for (unsigned i = 0; i < n; i++) {
+        acq += vcpus[i].acquisitions;
+        viol += vcpus[i].violations;
+    }
+    for (unsigned l = 0; l < cfg.locks; l++) {
+        if (locks[l].counter != locks[l].acquisitions) {
+            kprintf("lockstress: lock %u counter %lu but %lu acquisitions\n",
+                    l, locks[l].counter, locks[l].acquisitions);
+            mismatches++;
+        }
+    }
+    tput = elapsed ? muldiv64(acq, hz, elapsed) : 0;
+    len = pv_snprintf(json, sizeof(json),
+                      "{\"kind\":\"lock_vm\",\"lock\":\"%s\",\"locks\":%u,"
+                      "\"vcpus\":%u,\"acquisitions\":%lu,"
+                      "\"elapsed_cycles\":%lu,\"tsc_hz\":%lu,"
+                      "\"throughput\":%lu,\"violations\":%lu,"
+                      "\"counter_mismatches\":%lu}",
+                      name, cfg.locks, n, acq, elapsed, hz, tput, viol,
+                      mismatches);
+    report_json(json, (size_t)len);
+    kprintf("lockstress vm %u: %s locks=%u vcpus=%u acq=%lu in %lu cycles "
+            "= %lu/s, violations=%lu counter_mismatches=%lu\n",
+            env.bi->vm_id, name, cfg.locks, n, acq, elapsed, tput, viol,
+            mismatches);
+    return viol || mismatches ? FAIL_VIOLATIONS : FAIL_NONE;
+}
+
+static enum guest_fail_code run(unsigned cpu)
+{
+    struct ls_vcpu *me = &vcpus[cpu];
+    uint64_t elapsed = 0;
+
+    if (cpu == 0)
+        setup();
+    smp_barrier();          /* setup is visible; everyone starts together */
+    if (cpu == 0)
+        vm_start = rdtsc();
+    stress(cpu, me);
+    smp_barrier();          /* everyone is done: the VM's elapsed time */
+    if (cpu == 0)
+        elapsed = rdtsc() - vm_start;
+    report_vcpu(cpu, me);
+    smp_barrier();          /* all per-vCPU lines are out before the VM's */
+    return cpu == 0 ? report_vm(elapsed) : FAIL_NONE;
+}
+
+const struct task task_lockstress = {
+    .name = "lockstress",
+    .configure = configure,
+    .run = run,
+};

@@ -1,0 +1,84 @@
+/*
+ * Task list parsing and the common run loop.
+ */
+#include "tasks.h"
+#include "console.h"
+#include "config.h"
+#include "pvstring.h"
+#include "smp.h"
+
+#define TASK_LIST_MAX 16
+#define TASK_ARG_MAX 256
+
+static const struct task *const known[] = {
+    &task_smp,
+    &task_lockstress,
+};
+#define NR_KNOWN (sizeof(known) / sizeof(known[0]))
+
+static const struct task *list[TASK_LIST_MAX];
+static unsigned list_len;
+
+static const struct task *lookup(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < NR_KNOWN; i++)
+        if (strlen(known[i]->name) == len &&
+            memcmp(known[i]->name, name, len) == 0)
+            return known[i];
+    return 0;
+}
+
+void tasks_configure(void)
+{
+    char arg[TASK_ARG_MAX];
+    const char *p;
+
+    if (cfg_str("task", arg, sizeof(arg)) < 0)
+        memcpy(arg, "lockstress", sizeof("lockstress"));
+    for (p = arg;;) {
+        const char *end = p;
+        const struct task *t;
+
+        while (*end && *end != ',')
+            end++;
+        t = lookup(p, (size_t)(end - p));
+        if (!t)
+            cfg_bad("task", arg, "each item must be one of smp, lockstress");
+        /* smp always runs first anyway; do not run it twice. */
+        if (t != &task_smp) {
+            if (list_len == TASK_LIST_MAX)
+                cfg_bad("task", arg, "too many tasks (at most 16)");
+            list[list_len++] = t;
+        }
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    crash_configure();
+    for (unsigned i = 0; i < NR_KNOWN; i++)
+        if (known[i]->configure)
+            known[i]->configure();
+}
+
+void tasks_run(unsigned cpu)
+{
+    enum guest_fail_code rc = task_smp.run(cpu);
+
+    if (cpu == 0 && rc != FAIL_NONE)
+        guest_fail(rc, "task smp failed");
+    if (cpu == 0)
+        crash_maybe(cpu);
+    for (unsigned i = 0; i < list_len; i++) {
+        smp_barrier();
+        rc = list[i]->run(cpu);
+        if (cpu == 0 && rc != FAIL_NONE) {
+            kprintf("task %s failed\n", list[i]->name);
+            guest_fail(rc, "task failed");
+        }
+    }
+    /* Nobody ends the VM while another vCPU is still reporting. */
+    smp_barrier();
+    if (cpu == 0)
+        guest_done();
+    cpu_park();
+}

@@ -1,0 +1,377 @@
+/*
+ * Table-driven command-line parser. Each key names its type, limits and the
+ * words it accepts, so the error text ("allowed: ...") and the effective
+ * configuration printed in the run record come from the same table.
+ */
+#include "cfg.h"
+
+#include "fmt.h"
+#include "pvstring.h"
+
+#define WORD_MAX 128
+#define MIB ((uint64_t)1 << 20)
+
+enum kind { K_UINT, K_SIZE, K_WORD, K_TASKS, K_CRASH };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    uint64_t min, max;
+    const char *words;         /* K_WORD: '|'-separated allowed values */
+    const char *def;           /* default, as it would be typed */
+    const char *unit;          /* for messages */
+};
+
+static const struct key keys[] = {
+    { "vms", K_UINT, 1, CFG_MAX_VMS, 0, "2", "VMs" },
+    { "vcpus", K_UINT, 1, CFG_MAX_VCPUS, 0, "2", "vCPUs per VM" },
+    { "mem", K_SIZE, CFG_MEM_MIN, CFG_MEM_MAX, 0, "16M", "bytes per VM" },
+    { "sched", K_WORD, 0, 0, "rr", "rr", 0 },
+    { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
+    { "lock", K_WORD, 0, 0, "ticket|pvticket", "pvticket", 0 },
+    { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
+    { "task", K_TASKS, 0, 0, "smp|lockstress", "lockstress", 0 },
+    { "locks", K_UINT, 1, 64, 0, "1", "locks" },
+    { "cs", K_UINT, 0, 1000000, 0, "200", "iterations" },
+    { "think", K_UINT, 0, 1000000, 0, "200", "iterations" },
+    { "duration", K_UINT, 1, 3600000, 0, "2000", "ms" },
+    { "ops", K_UINT, 0, 1000000000000ull, 0, "0", "acquisitions per vCPU" },
+    { "seed", K_UINT, 0, UINT64_MAX, 0, "1", 0 },
+    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0 },
+    { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)" },
+    { "backend", K_WORD, 0, 0, "auto|svm", "auto", 0 },
+    { "done", K_WORD, 0, 0, "exit|halt|reboot", "exit", 0 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int fail(struct cfg_error *err, const char *key, const char *value,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct cfg_error *err, const char *key, const char *value,
+                const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    pv_vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    pv_snprintf(err->key, sizeof(err->key), "%s", key);
+    pv_snprintf(err->value, sizeof(err->value), "%s", value);
+    pv_snprintf(err->message, sizeof(err->message), "%s=%s: %s", key, value, why);
+    return -1;
+}
+
+static int word_in(const char *v, const char *words)
+{
+    size_t vl = strlen(v);
+    for (const char *p = words; *p;) {
+        const char *e = p;
+        while (*e && *e != '|')
+            e++;
+        if ((size_t)(e - p) == vl && !strncmp(p, v, vl))
+            return 1;
+        p = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
+static int parse_size(const char *v, uint64_t *out)
+{
+    size_t len = strlen(v);
+    uint64_t mul = 1, n;
+    if (len && (v[len - 1] == 'K' || v[len - 1] == 'k'))
+        mul = 1ull << 10;
+    else if (len && (v[len - 1] == 'M' || v[len - 1] == 'm'))
+        mul = 1ull << 20;
+    else if (len && (v[len - 1] == 'G' || v[len - 1] == 'g'))
+        mul = 1ull << 30;
+    if (mul != 1)
+        len--;
+    if (pv_parse_u64(v, len, &n) || (n && n > UINT64_MAX / mul))
+        return -1;
+    *out = n * mul;
+    return 0;
+}
+
+static int parse_tasks(const char *v, struct cfg *c)
+{
+    uint32_t t = 0;
+    for (const char *p = v; *p;) {
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t l = (size_t)(e - p);
+        if (l == 3 && !strncmp(p, "smp", 3))
+            t |= CFG_TASK_SMP;
+        else if (l == 10 && !strncmp(p, "lockstress", 10))
+            t |= CFG_TASK_LOCKSTRESS;
+        else
+            return -1;
+        p = *e ? e + 1 : e;
+        if (!*p && *e)
+            return -1;          /* trailing comma */
+    }
+    if (!t)
+        return -1;
+    c->tasks = t;
+    pv_snprintf(c->task, sizeof(c->task), "%s", v);
+    return 0;
+}
+
+static int parse_crash(const char *v, struct cfg *c)
+{
+    if (!strcmp(v, "none")) {
+        c->crash = CFG_CRASH_NONE;
+        return 0;
+    }
+    const char *colon = v;
+    while (*colon && *colon != ':')
+        colon++;
+    if (!*colon || pv_parse_u64(v, (size_t)(colon - v), &c->crash_vm))
+        return -1;
+    if (!strcmp(colon + 1, "triple"))
+        c->crash = CFG_CRASH_TRIPLE;
+    else if (!strcmp(colon + 1, "npf"))
+        c->crash = CFG_CRASH_NPF;
+    else
+        return -1;
+    return 0;
+}
+
+static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
+{
+    const char *name = k->name;
+    if (!strcmp(name, "vms")) c->vms = n;
+    else if (!strcmp(name, "vcpus")) c->vcpus = n;
+    else if (!strcmp(name, "mem")) c->mem = n;
+    else if (!strcmp(name, "sched")) pv_snprintf(c->sched, sizeof(c->sched), "%s", v);
+    else if (!strcmp(name, "slice")) c->slice_ms = n;
+    else if (!strcmp(name, "lock")) pv_snprintf(c->lock, sizeof(c->lock), "%s", v);
+    else if (!strcmp(name, "spin_threshold")) c->spin_threshold = n;
+    else if (!strcmp(name, "locks")) c->locks = n;
+    else if (!strcmp(name, "cs")) c->cs = n;
+    else if (!strcmp(name, "think")) c->think = n;
+    else if (!strcmp(name, "duration")) c->duration_ms = n;
+    else if (!strcmp(name, "ops")) c->ops = n;
+    else if (!strcmp(name, "seed")) c->seed = n;
+    else if (!strcmp(name, "timeout")) c->timeout_ms = n;
+    else if (!strcmp(name, "backend")) pv_snprintf(c->backend, sizeof(c->backend), "%s", v);
+    else if (!strcmp(name, "done"))
+        c->done = !strcmp(v, "halt") ? CFG_DONE_HALT
+                : !strcmp(v, "reboot") ? CFG_DONE_REBOOT : CFG_DONE_EXIT;
+}
+
+static void describe_allowed(const struct key *k, char *buf, size_t n)
+{
+    switch (k->kind) {
+    case K_UINT:
+        pv_snprintf(buf, n, "allowed: %lu..%lu %s", k->min, k->max, k->unit ? k->unit : "");
+        break;
+    case K_SIZE:
+        pv_snprintf(buf, n, "allowed: %luM..%luM in multiples of %luM, "
+                    "written with a K/M/G suffix or in bytes",
+                    k->min / MIB, k->max / MIB, CFG_MEM_ALIGN / MIB);
+        break;
+    case K_TASKS:
+        pv_snprintf(buf, n, "allowed: a comma-separated list of %s", k->words);
+        break;
+    default:
+        pv_snprintf(buf, n, "allowed: %s", k->words);
+        break;
+    }
+}
+
+static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_error *err)
+{
+    char allowed[160];
+    uint64_t n = 0;
+
+    describe_allowed(k, allowed, sizeof(allowed));
+    switch (k->kind) {
+    case K_UINT:
+        if (pv_parse_u64(v, strlen(v), &n))
+            return fail(err, k->name, v, "not a number; %s", allowed);
+        if (n < k->min || n > k->max)
+            return fail(err, k->name, v, "out of range; %s", allowed);
+        break;
+    case K_SIZE:
+        if (parse_size(v, &n))
+            return fail(err, k->name, v, "not a size; %s", allowed);
+        if (n < k->min || n > k->max || n % CFG_MEM_ALIGN)
+            return fail(err, k->name, v, "out of range; %s", allowed);
+        break;
+    case K_WORD:
+        if (!word_in(v, k->words))
+            return fail(err, k->name, v, "unknown value; %s", allowed);
+        break;
+    case K_TASKS:
+        if (parse_tasks(v, c))
+            return fail(err, k->name, v, "unknown task list; %s", allowed);
+        return 0;
+    case K_CRASH:
+        if (parse_crash(v, c))
+            return fail(err, k->name, v, "malformed; allowed: %s", k->words);
+        return 0;
+    }
+    store(c, k, v, n);
+    return 0;
+}
+
+static int check_combination(const struct cfg *c, struct cfg_error *err)
+{
+    char v[24];
+    if (c->vms * c->vcpus > CFG_MAX_TOTAL_VCPUS) {
+        pv_snprintf(v, sizeof(v), "%lu", c->vcpus);
+        return fail(err, "vcpus", v, "vms=%lu x vcpus=%lu = %lu vCPUs; at most %u in all",
+                    c->vms, c->vcpus, c->vms * c->vcpus, CFG_MAX_TOTAL_VCPUS);
+    }
+    if (c->crash != CFG_CRASH_NONE && c->crash_vm >= c->vms) {
+        pv_snprintf(v, sizeof(v), "%lu:%s", c->crash_vm,
+                    c->crash == CFG_CRASH_TRIPLE ? "triple" : "npf");
+        return fail(err, "crash", v, "there is no VM %lu; allowed: 0..%lu",
+                    c->crash_vm, c->vms - 1);
+    }
+    return 0;
+}
+
+int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
+{
+    int seen[NKEYS] = { 0 };
+
+    memset(c, 0, sizeof(*c));
+    memset(err, 0, sizeof(*err));
+    for (unsigned i = 0; i < NKEYS; i++)
+        if (apply(c, &keys[i], keys[i].def, err))
+            return -1;   /* a bad default is a bug the unit tests catch */
+
+    for (const char *p = cmdline ? cmdline : ""; *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        char word[WORD_MAX];
+        size_t wl = (size_t)(p - w);
+        if (wl >= sizeof(word)) {
+            pv_snprintf(word, 40, "%s", w);
+            return fail(err, "cmdline", word, "word longer than %u characters",
+                        WORD_MAX - 1);
+        }
+        memcpy(word, w, wl);
+        word[wl] = '\0';
+        char *eq = word;
+        while (*eq && *eq != '=')
+            eq++;
+        if (!*eq)
+            return fail(err, word, "", "expected key=value");
+        *eq = '\0';
+        const char *v = eq + 1;
+        unsigned k = 0;
+        while (k < NKEYS && strcmp(keys[k].name, word))
+            k++;
+        if (k == NKEYS) {
+            char known[400];
+            size_t len = 0;
+            for (unsigned i = 0; i < NKEYS; i++)
+                len += (size_t)pv_snprintf(known + len, sizeof(known) - len, "%s%s",
+                                           i ? " " : "", keys[i].name);
+            return fail(err, word, v, "unknown key; known keys: %s", known);
+        }
+        if (seen[k])
+            return fail(err, word, v, "given twice");
+        seen[k] = 1;
+        if (!*v)
+            return fail(err, word, v, "empty value");
+        if (apply(c, &keys[k], v, err))
+            return -1;
+    }
+    return check_combination(c, err);
+}
+
+int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
+                       struct cfg_error *err)
+{
+    char v[24];
+    /* VMs are allocated one after another; require the worst case to fit
+       as whole runs, with a reserve for tables and control blocks. */
+    uint64_t reserve = 8 * MIB + c->vms * c->vcpus * 16 * 4096;
+    uint64_t need = c->vms * c->mem + reserve;
+    if (need > largest_free_run) {
+        pv_snprintf(v, sizeof(v), "%luM", c->mem / MIB);
+        return fail(err, "mem", v,
+                    "vms=%lu x %luM plus %luM of hypervisor reserve exceeds the "
+                    "%luM of free memory", c->vms, c->mem / MIB, reserve / MIB,
+                    largest_free_run / MIB);
+    }
+    return 0;
+}
+
+static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t n,
+                     int *is_number)
+{
+    const char *name = k->name;
+    *is_number = k->kind == K_UINT;
+    if (!strcmp(name, "vms")) pv_snprintf(buf, n, "%lu", c->vms);
+    else if (!strcmp(name, "vcpus")) pv_snprintf(buf, n, "%lu", c->vcpus);
+    else if (!strcmp(name, "mem")) pv_snprintf(buf, n, "%luM", c->mem / MIB);
+    else if (!strcmp(name, "sched")) pv_snprintf(buf, n, "%s", c->sched);
+    else if (!strcmp(name, "slice")) pv_snprintf(buf, n, "%lu", c->slice_ms);
+    else if (!strcmp(name, "lock")) pv_snprintf(buf, n, "%s", c->lock);
+    else if (!strcmp(name, "spin_threshold")) pv_snprintf(buf, n, "%lu", c->spin_threshold);
+    else if (!strcmp(name, "task")) pv_snprintf(buf, n, "%s", c->task);
+    else if (!strcmp(name, "locks")) pv_snprintf(buf, n, "%lu", c->locks);
+    else if (!strcmp(name, "cs")) pv_snprintf(buf, n, "%lu", c->cs);
+    else if (!strcmp(name, "think")) pv_snprintf(buf, n, "%lu", c->think);
+    else if (!strcmp(name, "duration")) pv_snprintf(buf, n, "%lu", c->duration_ms);
+    else if (!strcmp(name, "ops")) pv_snprintf(buf, n, "%lu", c->ops);
+    else if (!strcmp(name, "seed")) pv_snprintf(buf, n, "%lu", c->seed);
+    else if (!strcmp(name, "timeout")) pv_snprintf(buf, n, "%lu", c->timeout_ms);
+    else if (!strcmp(name, "backend")) pv_snprintf(buf, n, "%s", c->backend);
+    else if (!strcmp(name, "done"))
+        pv_snprintf(buf, n, "%s", c->done == CFG_DONE_HALT ? "halt"
+                    : c->done == CFG_DONE_REBOOT ? "reboot" : "exit");
+    else if (!strcmp(name, "crash")) {
+        if (c->crash == CFG_CRASH_NONE)
+            pv_snprintf(buf, n, "none");
+        else
+            pv_snprintf(buf, n, "%lu:%s", c->crash_vm,
+                        c->crash == CFG_CRASH_TRIPLE ? "triple" : "npf");
+    }
+}
+
+void cfg_for_each(const struct cfg *c,
+                  void (*fn)(void *ctx, const char *key, const char *value, int is_number),
+                  void *ctx)
+{
+    for (unsigned i = 0; i < NKEYS; i++) {
+        char v[64];
+        int num;
+        value_of(c, &keys[i], v, sizeof(v), &num);
+        fn(ctx, keys[i].name, v, num);
+    }
+}
+
+struct fmt_ctx {
+    char *buf;
+    size_t n, len;
+};
+
+static void append_kv(void *ctx, const char *key, const char *value, int is_number)
+{
+    struct fmt_ctx *f = ctx;
+    (void)is_number;
+    size_t room = f->len < f->n ? f->n - f->len : 0;
+    f->len += (size_t)pv_snprintf(f->buf + (f->len < f->n ? f->len : f->n), room,
+                                  "%s%s=%s", f->len ? " " : "", key, value);
+}
+
+int cfg_format_cmdline(const struct cfg *c, char *buf, size_t n)
+{
+    struct fmt_ctx f = { buf, n, 0 };
+    if (n)
+        buf[0] = '\0';
+    cfg_for_each(c, append_kv, &f);
+    return f.len < n ? 0 : -1;
+}

@@ -1,0 +1,62 @@
+/*
+ * The run's configuration, from the kernel command line (key=value words).
+ * Parsing is strict: an unknown key, a malformed or out-of-range value, a key
+ * given twice or an impossible combination is an error that names the key,
+ * the value and what is allowed. Nothing is clamped. Pure code (libpv only),
+ * so the hosted unit tests drive it directly.
+ */
+#ifndef HV_CFG_H
+#define HV_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_VMS       16
+#define CFG_MAX_VCPUS     64           /* PV_MAX_VCPUS */
+#define CFG_MAX_TOTAL_VCPUS 256
+#define CFG_MEM_MIN       ((uint64_t)4 << 20)
+#define CFG_MEM_MAX       ((uint64_t)1 << 30)
+#define CFG_MEM_ALIGN     ((uint64_t)2 << 20) /* nested paging maps 2 MiB pages */
+#define CFG_TASK_SMP       (1u << 0)
+#define CFG_TASK_LOCKSTRESS (1u << 1)
+
+enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
+enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };
+
+struct cfg {
+    uint64_t vms, vcpus, mem;
+    char sched[8];
+    uint64_t slice_ms;
+    char lock[12];
+    uint64_t spin_threshold;
+    uint32_t tasks;            /* CFG_TASK_* */
+    char task[32];             /* as given, canonical order */
+    uint64_t locks, cs, think, duration_ms, ops, seed;
+    enum cfg_crash crash;
+    uint64_t crash_vm;
+    uint64_t timeout_ms;
+    char backend[8];
+    enum cfg_done done;
+};
+
+struct cfg_error {
+    char key[32];
+    char value[64];
+    char message[256];
+};
+
+/* Fills cfg with defaults, then applies cmdline. 0 on success, -1 with err. */
+int cfg_parse(const char *cmdline, struct cfg *cfg, struct cfg_error *err);
+/* Checks what depends on the machine: free memory for the VMs. */
+int cfg_check_platform(const struct cfg *cfg, uint64_t largest_free_run,
+                       struct cfg_error *err);
+/* The effective configuration as "key=value ..." (handed to the guest). */
+int cfg_format_cmdline(const struct cfg *cfg, char *buf, size_t n);
+
+/* Iteration for the run record: calls fn(key, value, is_number) per key. */
+void cfg_for_each(const struct cfg *cfg,
+                  void (*fn)(void *ctx, const char *key, const char *value,
+                             int is_number),
+                  void *ctx);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * The hypervisor's serial console on COM1. Every call prints whole lines
+ * under one lock, so output from different pCPUs never interleaves.
+ */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include <stddef.h>
+
+void serial_init(void);
+void console_write(const char *s, size_t len);   /* one locked write */
+void hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Lock-free output for panic paths (may interleave, never deadlocks). */
+void console_write_unlocked(const char *s, size_t len);
+void console_break_lock(void);
+
+#endif

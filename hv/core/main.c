@@ -1,0 +1,111 @@
+/*
+ * hv_main: the boot sequence of DESIGN §3 on the BSP, from the loader's
+ * hand-over to the scheduler. Every failure before the VMs run ends the run
+ * with an error record naming what was wrong.
+ */
+#include "acpi.h"
+#include "bootinfo.h"
+#include "console.h"
+#include "fmt.h"
+#include "idt.h"
+#include "lapic.h"
+#include "percpu.h"
+#include "power.h"
+#include "pvstring.h"
+#include "smp.h"
+#include "time.h"
+#include "x86.h"
+#include "../cfg.h"
+#include "../mm/frame.h"
+#include "../report.h"
+#include "../sched/sched.h"
+#include "../virt/virt.h"
+#include "../virt/vm.h"
+
+extern uint8_t __image_start[], __image_end[];
+
+static struct boot_info bi;
+static struct cfg cfg;
+
+static void __attribute__((noreturn)) fail(const char *key, const char *value, const char *msg)
+{
+    report_error(key, value, msg);
+    power_finish(0, msg);
+}
+
+static void init_frames(void)
+{
+    struct mem_region reserved[2 + BOOT_MAX_MODULES];
+    unsigned n = 0;
+    uint64_t ignored;
+
+    reserved[n++] = (struct mem_region){ 0, LOW_MEMORY_END };
+    reserved[n++] = (struct mem_region){ (uint64_t)(uintptr_t)__image_start,
+                                         (uint64_t)(uintptr_t)__image_end };
+    for (unsigned i = 0; i < bi.nr_modules; i++)
+        reserved[n++] = (struct mem_region){ bi.modules[i].start, bi.modules[i].end };
+    frame_init(bi.usable, bi.nr_usable, reserved, n, &ignored);
+    if (ignored)
+        hv_printf("pvhv: %lu MiB of RAM above 4 GiB is not used (identity map limit)\n",
+                  ignored >> 20);
+}
+
+void hv_main(uint32_t magic, uint64_t info)
+{
+    static char err[256];
+    static uint32_t apic_ids[MAX_PCPUS];
+    struct cfg_error cerr;
+
+    serial_init();
+    percpus[0].index = 0;
+    percpu_install(&percpus[0]);
+    nr_pcpus = 1;
+    idt_init();
+    idt_load();
+    pic_disable();
+    hv_printf("\npvhv: booting\n");
+
+    if (bootinfo_parse(magic, info, &bi, err, sizeof(err)))
+        fail("loader", 0, err);
+    init_frames();
+    int cfg_bad = cfg_parse(bi.cmdline, &cfg, &cerr);
+    tsc_calibrate();
+    lapic_init();
+    percpus[0].apic_id = lapic_id();
+    lapic_timer_calibrate();
+    int ncpu = acpi_find_cpus(bi.rsdp, apic_ids, MAX_PCPUS, err, sizeof(err));
+    if (ncpu < 0) {
+        apic_ids[0] = percpus[0].apic_id;
+        ncpu = 1;
+        hv_printf("pvhv: %s; running on the boot CPU only\n", err);
+    }
+    const char *forced = cfg_bad ? "auto" : cfg.backend;
+    char verr[256];
+    virt = virt_probe(forced, verr, sizeof(verr));
+    if (!cfg_bad && virt)
+        smp_start_aps(apic_ids, (unsigned)ncpu, percpus[0].apic_id);
+
+    report_run_record(cfg_bad ? 0 : &cfg, bi.cmdline, virt ? virt->name : "none", bi.loader);
+    if (bi.cmdline_truncated)
+        fail("cmdline", 0, "the command line is longer than 1023 characters");
+    if (cfg_bad)
+        fail(cerr.key, cerr.value, cerr.message);
+    if (!virt)
+        fail(!strcmp(cfg.backend, "auto") ? "cpu" : "backend", cfg.backend, verr);
+    if (cfg_check_platform(&cfg, frame_largest_run(PAGE_2M) * FRAME_SIZE, &cerr))
+        fail(cerr.key, cerr.value, cerr.message);
+    if (bi.nr_modules == 0)
+        fail("guest", 0, "no guest kernel module was loaded (QEMU: -initrd build/guest.elf; "
+                         "GRUB: module2 /boot/guest.elf)");
+    power_set_done_action(cfg.done == CFG_DONE_REBOOT);
+    if (sched_init(&cfg))
+        fail("sched", cfg.sched, "unknown scheduler policy");
+
+    hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
+              nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
+    virt_cpu_enable(&percpus[0]);
+    if (vm_create_all(&cfg, &bi.modules[0]))
+        power_finish(0, "could not build the VMs");
+    smp_release();
+    sched_loop();
+}

@@ -1,0 +1,192 @@
+/*
+ * Hypercall dispatch. Numbers follow KVM where KVM has the call (KICK_CPU,
+ * SEND_IPI, SCHED_YIELD); pvhv's own calls sit in PV_HC_BASE's range. Every
+ * argument comes from the guest and is validated before use; a bad one
+ * returns -errno in RAX and never ends the VM.
+ */
+#include "../virt/exit.h"
+
+#include "fmt.h"
+#include "pv_abi.h"
+#include "pvstring.h"
+#include "../core/console.h"
+#include "../virt/irq.h"
+#include "../virt/vcpu.h"
+#include "../virt/vm.h"
+
+#define ICR_VECTOR_MASK     0xFFull
+#define ICR_DELIVERY_MASK   0x700ull   /* must be "fixed" (0) */
+#define SEND_IPI_BITS       128
+#define REPORT_KIND_PREFIX  "{\"kind\":\""
+
+void console_guest_byte(struct vcpu *v, char c);
+
+uint32_t pv_features(void)
+{
+    return (1u << PV_FEATURE_PV_UNHALT) | (1u << PV_FEATURE_PV_SEND_IPI) |
+           (1u << PV_FEATURE_PV_SCHED_YIELD);
+}
+
+static struct vcpu *target_vcpu(struct vcpu *v, uint64_t apic_id)
+{
+    if (apic_id >= v->vm->nr_vcpus)
+        return 0;
+    return &v->vm->vcpus[apic_id];
+}
+
+static int64_t hc_kick_cpu(struct vcpu *v, uint64_t flags, uint64_t apic_id)
+{
+    struct vcpu *t = target_vcpu(v, apic_id);
+    if (flags != 0 || !t)
+        return -PV_EINVAL;
+    __atomic_store_n(&t->kicked, 1, __ATOMIC_SEQ_CST);
+    t->stats.kicks_received++;
+    sched_notify(t, 1);
+    return 0;
+}
+
+static int64_t hc_send_ipi(struct vcpu *v, uint64_t lo, uint64_t hi, uint64_t min,
+                           uint64_t icr)
+{
+    uint8_t vector = (uint8_t)(icr & ICR_VECTOR_MASK);
+    int64_t sent = 0;
+
+    if ((icr & ~ICR_VECTOR_MASK) & ICR_DELIVERY_MASK || vector < GUEST_VECTOR_MIN)
+        return -PV_EINVAL;
+    /* Check every target first: an invalid one sends nothing. */
+    for (unsigned bit = 0; bit < SEND_IPI_BITS; bit++) {
+        uint64_t word = bit < 64 ? lo : hi;
+        if ((word >> (bit % 64)) & 1)
+            if (min + bit < min || !target_vcpu(v, min + bit))
+                return -PV_EINVAL;
+    }
+    for (unsigned bit = 0; bit < SEND_IPI_BITS; bit++) {
+        uint64_t word = bit < 64 ? lo : hi;
+        if ((word >> (bit % 64)) & 1) {
+            vcpu_raise_irq(target_vcpu(v, min + bit), vector);
+            sent++;
+        }
+    }
+    return sent;
+}
+
+static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
+{
+    struct vm *vm = v->vm;
+    const struct pv_vcpu_context *c = vm_gpa_to_hva(vm, gpa, sizeof(*c));
+
+    if (id == 0 || id >= vm->nr_vcpus)
+        return -PV_EINVAL;
+    if (!c)
+        return -PV_EFAULT;
+    struct pv_vcpu_context ctx = *c;   /* the guest may change it meanwhile */
+    if ((ctx.cr3 & 0xFFF) || ctx.cr3 >= vm->mem_bytes)
+        return -PV_EINVAL;
+    if (!vm_gpa_to_hva(vm, ctx.gdt_base, (uint64_t)ctx.gdt_limit + 1) ||
+        ctx.cs == 0 || (ctx.cs & 7) || (ctx.ds & 7) ||
+        ctx.cs > ctx.gdt_limit || ctx.ds > ctx.gdt_limit)
+        return -PV_EINVAL;
+    struct vcpu *t = &vm->vcpus[id];
+    if (t->state != VCPU_NEW)
+        return -PV_EBUSY;
+    virt->vcpu_set_long64(t, &ctx);
+    sched_start_vcpu(t);
+    return 0;
+}
+
+static int reserved_kind(const char *k, size_t len)
+{
+    static const char *const reserved[] = { "run", "vm", "end", "hv_vcpu", "pcpu", "error" };
+    for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strlen(reserved[i]) == len && !strncmp(reserved[i], k, len))
+            return 1;
+    return 0;
+}
+
+static int64_t hc_report(struct vcpu *v, uint64_t gpa, uint64_t len)
+{
+    char buf[PV_REPORT_MAX + 1];
+    const size_t plen = sizeof(REPORT_KIND_PREFIX) - 1;
+
+    if (len <= plen || len >= PV_REPORT_MAX)
+        return -PV_E2BIG;
+    const char *src = vm_gpa_to_hva(v->vm, gpa, len);
+    if (!src)
+        return -PV_EFAULT;
+    memcpy(buf, src, len);
+    buf[len] = '\0';
+    if (strncmp(buf, REPORT_KIND_PREFIX, plen) || buf[len - 1] != '}')
+        return -PV_EINVAL;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] < 0x20 || buf[i] > 0x7E)
+            return -PV_EINVAL;
+    size_t klen = 0;
+    while (plen + klen < len && buf[plen + klen] != '"')
+        klen++;
+    if (klen == 0 || reserved_kind(buf + plen, klen))
+        return -PV_EPERM;
+    hv_printf("@pvhv {\"vm\":%u,\"vcpu\":%u,%s\n", v->vm->id, v->id, buf + 1);
+    return 0;
+}
+
+static int64_t hc_console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
+{
+    const char *src = vm_gpa_to_hva(v->vm, gpa, len);
+    if (len > PV_REPORT_MAX)
+        return -PV_E2BIG;
+    if (!src)
+        return -PV_EFAULT;
+    for (uint64_t i = 0; i < len; i++)
+        console_guest_byte(v, src[i]);
+    return (int64_t)len;
+}
+
+enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
+{
+    struct vcpu_regs *r = &v->regs;
+    int64_t ret;
+    enum exit_action act = ACT_CONTINUE;
+
+    vcpu_skip_insn(v, e);
+    switch (r->rax) {
+    case PV_HC_KICK_CPU:
+        v->stats.hypercalls[HC_STAT_KICK_CPU]++;
+        ret = hc_kick_cpu(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_SEND_IPI:
+        v->stats.hypercalls[HC_STAT_SEND_IPI]++;
+        ret = hc_send_ipi(v, r->rbx, r->rcx, r->rdx, r->rsi);
+        break;
+    case PV_HC_SCHED_YIELD:
+        v->stats.hypercalls[HC_STAT_SCHED_YIELD]++;
+        ret = target_vcpu(v, r->rbx) ? 0 : -PV_EINVAL;
+        if (ret == 0)
+            act = ACT_YIELD;
+        break;
+    case PV_HC_VCPU_START:
+        v->stats.hypercalls[HC_STAT_VCPU_START]++;
+        ret = hc_vcpu_start(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_REPORT:
+        v->stats.hypercalls[HC_STAT_REPORT]++;
+        ret = hc_report(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_CONSOLE_WRITE:
+        v->stats.hypercalls[HC_STAT_CONSOLE_WRITE]++;
+        ret = hc_console_write(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_VM_DONE:
+        v->stats.hypercalls[HC_STAT_VM_DONE]++;
+        if (v->line_len)
+            console_guest_byte(v, '\n');
+        vm_finish(v->vm, VM_DONE, r->rbx, r->rbx ? "guest reported failure code %lu"
+                                                   : "guest finished", r->rbx);
+        return ACT_STOP;
+    default:
+        v->stats.hypercalls[HC_STAT_INVALID]++;
+        ret = -PV_ENOSYS;
+        break;
+    }
+    r->rax = (uint64_t)ret;
+    return act;
+}

@@ -1,0 +1,206 @@
+/*
+ * Statistics output (DESIGN §9): human tables for people reading the serial
+ * console, the same numbers as @pvhv JSON records for tools/. Times are in
+ * nanoseconds (converted from TSC with the calibrated frequency).
+ */
+#include "report.h"
+
+#include "cfg.h"
+#include "fmt.h"
+#include "hist.h"
+#include "core/console.h"
+#include "core/json.h"
+#include "core/percpu.h"
+#include "core/power.h"
+#include "core/time.h"
+#include "core/x86.h"
+#include "virt/vcpu.h"
+#include "virt/vm.h"
+
+#define PARK_WAIT_US 100000
+#define MS (1000000ull)
+
+static const char *const hc_names[HC_STAT_COUNT] = {
+    [HC_STAT_KICK_CPU] = "kick_cpu", [HC_STAT_SEND_IPI] = "send_ipi",
+    [HC_STAT_SCHED_YIELD] = "sched_yield", [HC_STAT_VCPU_START] = "vcpu_start",
+    [HC_STAT_REPORT] = "report", [HC_STAT_VM_DONE] = "vm_done",
+    [HC_STAT_CONSOLE_WRITE] = "console_write", [HC_STAT_INVALID] = "invalid",
+};
+
+static void cpu_brand(char *out)
+{
+    uint32_t r[12];
+    for (unsigned i = 0; i < 3; i++)
+        cpuid(CPUID_BRAND_FIRST + i, 0, &r[4 * i], &r[4 * i + 1], &r[4 * i + 2], &r[4 * i + 3]);
+    const char *s = (const char *)r;
+    while (*s == ' ')
+        s++;
+    unsigned n = 0;
+    for (; n < 47 && s[n]; n++)
+        out[n] = s[n];
+    out[n] = '\0';
+}
+
+static void cfg_kv(void *ctx, const char *key, const char *value, int is_number)
+{
+    struct json *j = ctx;
+    if (is_number)
+        json_raw(j, key, value);
+    else
+        json_str(j, key, value);
+}
+
+void report_run_record(const struct cfg *cfg, const char *cmdline, const char *backend,
+                       const char *loader)
+{
+    char brand[48];
+    struct json j;
+
+    cpu_brand(brand);
+    json_begin(&j, "run");
+    json_str(&j, "version", "pvhv-1");
+    json_str(&j, "backend", backend);
+    json_str(&j, "cpu", brand);
+    json_u64(&j, "pcpus", nr_pcpus);
+    json_u64(&j, "tsc_hz", tsc_hz);
+    json_str(&j, "loader", loader);
+    json_str(&j, "cmdline", cmdline);
+    if (cfg) {
+        json_obj_begin(&j, "config");
+        cfg_for_each(cfg, cfg_kv, &j);
+        json_obj_end(&j);
+    } else {
+        json_null(&j, "config");
+    }
+    json_emit(&j);
+}
+
+void report_error(const char *key, const char *value, const char *message)
+{
+    struct json j;
+    json_begin(&j, "error");
+    json_str(&j, "key", key);
+    if (value)
+        json_str(&j, "value", value);
+    json_str(&j, "message", message);
+    json_emit(&j);
+    hv_printf("pvhv: error: %s\n", message);
+}
+
+static uint64_t ms_of(uint64_t cycles) { return cycles_to_ns(cycles) / MS; }
+
+static void vcpu_record(struct vcpu *v)
+{
+    struct json j;
+    char hist[1024];
+    struct vcpu_stats *s = &v->stats;
+
+    json_begin(&j, "hv_vcpu");
+    json_u64(&j, "vm", v->vm->id);
+    json_u64(&j, "vcpu", v->id);
+    json_str(&j, "state", vcpu_state_names[v->state]);
+    json_obj_begin(&j, "exits");
+    for (unsigned r = 1; r < EXIT_COUNT; r++)
+        json_u64(&j, exit_reason_names[r], s->exits[r]);
+    json_obj_end(&j);
+    json_obj_begin(&j, "hypercalls");
+    for (unsigned h = 0; h < HC_STAT_COUNT; h++)
+        json_u64(&j, hc_names[h], s->hypercalls[h]);
+    json_obj_end(&j);
+    json_u64(&j, "run_ns", cycles_to_ns(s->state_cycles[VCPU_RUNNING]));
+    json_u64(&j, "runnable_ns", cycles_to_ns(s->state_cycles[VCPU_RUNNABLE]));
+    json_u64(&j, "blocked_ns", cycles_to_ns(s->state_cycles[VCPU_BLOCKED]));
+    json_u64(&j, "switches", s->switches);
+    json_u64(&j, "migrations", s->migrations);
+    json_u64(&j, "preemptions", s->preemptions);
+    json_u64(&j, "kicks_received", s->kicks_received);
+    json_u64(&j, "irqs_injected", s->irqs_injected);
+    json_u64(&j, "io_ignored", s->io_ignored);
+    pv_hist_json(hist, sizeof(hist), &s->kick_to_run);
+    json_raw(&j, "kick_to_run", hist);
+    json_emit(&j);
+}
+
+static void vm_record(struct vm *vm)
+{
+    struct json j;
+    json_begin(&j, "vm");
+    json_u64(&j, "vm", vm->id);
+    json_u64(&j, "vcpus", vm->nr_vcpus);
+    json_str(&j, "state", vm->state == VM_DONE ? "done"
+                          : vm->state == VM_KILLED ? "killed" : "running");
+    json_str(&j, "reason", vm->reason);
+    json_u64(&j, "guest_status", vm->guest_status);
+    json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
+                               ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
+    json_emit(&j);
+}
+
+static void pcpu_record(struct percpu *c)
+{
+    struct json j;
+    json_begin(&j, "pcpu");
+    json_u64(&j, "pcpu", c->index);
+    json_u64(&j, "apic_id", c->apic_id);
+    json_u64(&j, "idle_ns", cycles_to_ns(c->idle_cycles));
+    json_u64(&j, "busy_ns", cycles_to_ns(c->busy_cycles));
+    json_u64(&j, "vmruns", c->vmruns);
+    json_u64(&j, "timer_irqs", c->timer_irqs);
+    json_u64(&j, "wake_irqs", c->wake_irqs);
+    json_emit(&j);
+}
+
+static void human_tables(void)
+{
+    hv_printf("\n== pvhv: hypervisor statistics (times in ms) ==\n");
+    hv_printf("%-10s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "vcpu", "exits", "hcalls",
+              "hlt", "io", "run", "runnable", "blocked", "switch", "migr", "kicks_in");
+    for (unsigned i = 0; i < nr_vms; i++) {
+        for (unsigned c = 0; c < vms[i].nr_vcpus; c++) {
+            struct vcpu *v = &vms[i].vcpus[c];
+            struct vcpu_stats *s = &v->stats;
+            uint64_t total = 0;
+            for (unsigned r = 1; r < EXIT_COUNT; r++)
+                total += s->exits[r];
+            char name[16];
+            pv_snprintf(name, sizeof(name), "vm%u.%u", i, c);
+            hv_printf("%-10s %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu\n", name, total,
+                      s->exits[EXIT_HYPERCALL], s->exits[EXIT_HLT], s->exits[EXIT_IO],
+                      ms_of(s->state_cycles[VCPU_RUNNING]),
+                      ms_of(s->state_cycles[VCPU_RUNNABLE]),
+                      ms_of(s->state_cycles[VCPU_BLOCKED]), s->switches, s->migrations,
+                      s->kicks_received);
+        }
+    }
+    hv_printf("%-10s %10s %10s %10s\n", "pcpu", "idle_ms", "busy_ms", "vmruns");
+    for (unsigned i = 0; i < nr_pcpus; i++)
+        hv_printf("%-10u %10lu %10lu %10lu\n", i, ms_of(percpus[i].idle_cycles),
+                  ms_of(percpus[i].busy_cycles), percpus[i].vmruns);
+    hv_printf("%-6s %-8s %s\n", "vm", "state", "reason");
+    for (unsigned i = 0; i < nr_vms; i++)
+        hv_printf("vm%-4u %-8s %s\n", i, vms[i].state == VM_DONE ? "done" : "killed",
+                  vms[i].reason);
+}
+
+void report_and_finish(void)
+{
+    /* Let the other pCPUs park so their counters are final. */
+    uint64_t deadline = rdtsc() + ns_to_cycles(PARK_WAIT_US * 1000ull);
+    for (unsigned i = 1; i < nr_pcpus; i++)
+        while (__atomic_load_n(&percpus[i].online, __ATOMIC_ACQUIRE) != 2 && rdtsc() < deadline)
+            cpu_relax();
+    human_tables();
+    for (unsigned i = 0; i < nr_vms; i++)
+        for (unsigned c = 0; c < vms[i].nr_vcpus; c++)
+            vcpu_record(&vms[i].vcpus[c]);
+    for (unsigned i = 0; i < nr_pcpus; i++)
+        pcpu_record(&percpus[i]);
+    int pass = 1;
+    for (unsigned i = 0; i < nr_vms; i++) {
+        vm_record(&vms[i]);
+        if (vms[i].state != VM_DONE || vms[i].guest_status != 0)
+            pass = 0;
+    }
+    power_finish(pass, pass ? "every VM finished and reported success"
+                            : "a VM was killed or reported failure");
+}

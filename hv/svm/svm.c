@@ -1,0 +1,107 @@
+/*
+ * SVM probe, per-pCPU enable and the backend's ops table. The IOPM and MSRPM
+ * are shared by every vCPU and intercept everything: port I/O and MSRs are
+ * emulated (or refused) in hv/virt, so a guest never reaches host hardware.
+ */
+#include "svm.h"
+
+#include "fmt.h"
+#include "pvstring.h"
+#include "../core/percpu.h"
+#include "../core/x86.h"
+#include "../mm/nested.h"
+#include "../mm/page.h"
+#include "../virt/virt.h"
+#include "../virt/vm.h"
+
+#define CPUID_VENDOR_AMD_EBX 0x68747541u   /* "Auth" */
+
+uint32_t svm_features;
+uint32_t svm_nr_asids;
+void *svm_iopm, *svm_msrpm;
+
+static int svm_cpu_enable(struct percpu *cpu, char *err, unsigned errlen)
+{
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        pv_snprintf(err, errlen, "SVM is disabled by the firmware (VM_CR.SVMDIS) on pCPU %u",
+                    cpu->index);
+        return -1;
+    }
+    struct svm_cpu *sc = page_alloc_zeroed();
+    _Static_assert(sizeof(struct svm_cpu) <= 4096, "svm_cpu fits a page");
+    sc->hsave = page_alloc_zeroed();
+    sc->host_vmcb = page_alloc_zeroed();
+    sc->host_vmcb_pa = (uint64_t)(uintptr_t)sc->host_vmcb;
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)sc->hsave);
+    /* Capture the host's FS/GS/TR/syscall state once; restored after each exit. */
+    __asm__ volatile("vmsave %%rax" : : "a"(sc->host_vmcb_pa) : "memory");
+    cpu->backend = sc;
+    return 0;
+}
+
+static int svm_vm_init(struct vm *vm)
+{
+    static const struct nested_format npt = {
+        .table_bits = NPT_P | NPT_RW | NPT_US,
+        .leaf_2m_bits = NPT_P | NPT_RW | NPT_US | NPT_PS,
+    };
+    if (nested_map_2m(&vm->npt_root, &npt, 0, vm->mem_hpa, vm->mem_bytes))
+        return -1;
+    vm->npt_root_pa = (uint64_t)(uintptr_t)vm->npt_root;
+    return 0;
+}
+
+static const struct virt_ops svm_ops = {
+    .name = "svm",
+    .cpu_enable = svm_cpu_enable,
+    .vm_init = svm_vm_init,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_set_boot32 = svm_set_boot32,
+    .vcpu_set_long64 = svm_set_long64,
+    .vcpu_run = svm_vcpu_run,
+    .irq_window_open = svm_irq_window_open,
+    .inject_irq = svm_inject_irq,
+    .inject_exception = svm_inject_exception,
+    .request_irq_window = svm_request_irq_window,
+    .msr_read = svm_msr_read,
+    .msr_write = svm_msr_write,
+    .dump = svm_dump,
+};
+
+const struct virt_ops *svm_probe(char *err, unsigned errlen)
+{
+    uint32_t a, b, c, d;
+
+    cpuid(CPUID_VENDOR, 0, &a, &b, &c, &d);
+    uint32_t vendor_ebx = b;
+    cpuid(CPUID_EXT_MAX, 0, &a, &b, &c, &d);
+    uint32_t ext_max = a;
+    if (ext_max < CPUID_EXT_FEATURES) {
+        pv_snprintf(err, errlen, "the CPU has no extended CPUID leaves, so no SVM");
+        return 0;
+    }
+    cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
+    if (!(c & CPUID_81_ECX_SVM) || ext_max < CPUID_SVM_FEATURES) {
+        pv_snprintf(err, errlen, "the CPU (%s) does not offer AMD SVM%s",
+                    vendor_ebx == CPUID_VENDOR_AMD_EBX ? "AMD" : "not AMD",
+                    " (QEMU: -cpu ...,+svm,+npt)");
+        return 0;
+    }
+    cpuid(CPUID_SVM_FEATURES, 0, &a, &b, &c, &d);
+    if (!(d & SVM_FEAT_NP)) {
+        pv_snprintf(err, errlen, "the CPU offers SVM without nested paging (NPT), which pvhv needs");
+        return 0;
+    }
+    svm_features = d;
+    svm_nr_asids = b < SVM_MAX_ASIDS ? b : SVM_MAX_ASIDS;
+    if (svm_nr_asids < 2) {
+        pv_snprintf(err, errlen, "the CPU reports %u SVM ASIDs; at least 2 are needed", b);
+        return 0;
+    }
+    svm_iopm = pages_alloc_zeroed(IOPM_PAGES);
+    memset(svm_iopm, 0xFF, IOPM_PAGES * 4096);
+    svm_msrpm = pages_alloc_zeroed(MSRPM_PAGES);
+    memset(svm_msrpm, 0xFF, MSRPM_PAGES * 4096);
+    return &svm_ops;
+}

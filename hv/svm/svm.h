@@ -1,0 +1,55 @@
+/*
+ * Private interface between the SVM backend's files.
+ */
+#ifndef HV_SVM_H
+#define HV_SVM_H
+
+#include <stdint.h>
+
+#include "svm_arch.h"
+
+struct vcpu;
+struct vexit;
+struct pv_vcpu_context;
+
+#define SVM_MAX_ASIDS 256
+
+struct svm_cpu {
+    void *hsave;                  /* VM_HSAVE_PA area */
+    void *host_vmcb;              /* VMSAVE/VMLOAD of host FS/GS/TR/... */
+    uint64_t host_vmcb_pa;
+    struct vcpu *asid_owner[SVM_MAX_ASIDS];
+};
+
+struct svm_vcpu {
+    uint8_t *vmcb;                /* page-aligned, identity-mapped */
+    uint32_t asid;
+    int last_cpu;                 /* pCPU of its last entry, -1 if none */
+};
+
+extern uint32_t svm_features;     /* CPUID 0x8000000A EDX */
+extern uint32_t svm_nr_asids;
+extern void *svm_iopm, *svm_msrpm;
+
+static inline uint64_t *vmcb64(uint8_t *vmcb, unsigned off) { return (uint64_t *)(vmcb + off); }
+static inline uint32_t *vmcb32(uint8_t *vmcb, unsigned off) { return (uint32_t *)(vmcb + off); }
+static inline uint16_t *vmcb16(uint8_t *vmcb, unsigned off) { return (uint16_t *)(vmcb + off); }
+static inline uint8_t *vmcb8(uint8_t *vmcb, unsigned off) { return vmcb + off; }
+
+int svm_vcpu_init(struct vcpu *v);
+void svm_set_boot32(struct vcpu *v, uint32_t entry);
+void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c);
+void svm_vcpu_run(struct vcpu *v, struct vexit *e);
+int svm_irq_window_open(struct vcpu *v);
+void svm_inject_irq(struct vcpu *v, uint8_t vector);
+void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
+void svm_request_irq_window(struct vcpu *v, int on);
+int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
+void svm_translate_exit(struct vcpu *v, struct vexit *e);
+
+/* svm_run.asm */
+void svm_world_switch(void *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * AMD SVM architectural names (AMD APM vol. 2, chapter 15 and appendix B):
+ * MSRs, CPUID bits, VMCB field offsets, intercept bits and exit codes.
+ * Nothing else in pvhv spells these numbers.
+ */
+#ifndef HV_SVM_ARCH_H
+#define HV_SVM_ARCH_H
+
+#include <stdint.h>
+
+#define MSR_VM_CR               0xC0010114u
+#define MSR_VM_HSAVE_PA         0xC0010117u
+#define VM_CR_SVMDIS            (1ull << 4)
+
+/* CPUID 0x8000000A EDX */
+#define SVM_FEAT_NP             (1u << 0)
+#define SVM_FEAT_NRIPS          (1u << 3)
+#define SVM_FEAT_FLUSH_BY_ASID  (1u << 6)
+#define SVM_FEAT_PAUSE_FILTER   (1u << 10)
+#define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
+
+/* VMCB control area */
+#define VMCB_INTERCEPT_CR       0x000   /* u32: reads 15:0, writes 31:16 */
+#define VMCB_INTERCEPT_DR       0x004
+#define VMCB_INTERCEPT_EXC      0x008
+#define VMCB_INTERCEPT_MISC1    0x00C
+#define VMCB_INTERCEPT_MISC2    0x010
+#define VMCB_PAUSE_THRESHOLD    0x03C   /* u16 */
+#define VMCB_PAUSE_COUNT        0x03E   /* u16 */
+#define VMCB_IOPM_BASE          0x040
+#define VMCB_MSRPM_BASE         0x048
+#define VMCB_TSC_OFFSET         0x050
+#define VMCB_ASID               0x058   /* u32 */
+#define VMCB_TLB_CONTROL        0x05C   /* u8 */
+#define VMCB_VINTR              0x060   /* u64 */
+#define VMCB_INT_STATE          0x068
+#define VMCB_EXITCODE           0x070
+#define VMCB_EXITINFO1          0x078
+#define VMCB_EXITINFO2          0x080
+#define VMCB_EXITINTINFO        0x088
+#define VMCB_NP_ENABLE          0x090
+#define VMCB_EVENTINJ           0x0A8
+#define VMCB_NCR3               0x0B0
+#define VMCB_CLEAN              0x0C0   /* u32 */
+#define VMCB_NRIP               0x0C8
+
+/* VMCB state save area: segment registers are 16 bytes each */
+#define VMCB_ES                 0x400
+#define VMCB_CS                 0x410
+#define VMCB_SS                 0x420
+#define VMCB_DS                 0x430
+#define VMCB_FS                 0x440
+#define VMCB_GS                 0x450
+#define VMCB_GDTR               0x460
+#define VMCB_LDTR               0x470
+#define VMCB_IDTR               0x480
+#define VMCB_TR                 0x490
+#define VMCB_SEG_SEL            0x0     /* u16 */
+#define VMCB_SEG_ATTR           0x2     /* u16 */
+#define VMCB_SEG_LIMIT          0x4     /* u32 */
+#define VMCB_SEG_BASE           0x8     /* u64 */
+#define VMCB_CPL                0x4CB   /* u8 */
+#define VMCB_EFER               0x4D0
+#define VMCB_CR4                0x548
+#define VMCB_CR3                0x550
+#define VMCB_CR0                0x558
+#define VMCB_DR7                0x560
+#define VMCB_DR6                0x568
+#define VMCB_RFLAGS             0x570
+#define VMCB_RIP                0x578
+#define VMCB_RSP                0x5D8
+#define VMCB_RAX                0x5F8
+#define VMCB_STAR               0x600
+#define VMCB_LSTAR              0x608
+#define VMCB_CSTAR              0x610
+#define VMCB_SFMASK             0x618
+#define VMCB_KERNEL_GS_BASE     0x620
+#define VMCB_SYSENTER_CS        0x628
+#define VMCB_SYSENTER_ESP       0x630
+#define VMCB_SYSENTER_EIP       0x638
+#define VMCB_CR2                0x640
+#define VMCB_G_PAT              0x668
+#define VMCB_SIZE               4096
+
+_Static_assert(VMCB_TR + 16 <= VMCB_CPL, "segment block ends before CPL");
+_Static_assert(VMCB_G_PAT + 8 <= VMCB_SIZE, "save area fits the VMCB page");
+
+/* Segment attributes, compressed descriptor bits 47:40 and 55:52 */
+#define SEG_ATTR_CODE32         0x0C9B
+#define SEG_ATTR_CODE64         0x029B
+#define SEG_ATTR_DATA           0x0C93
+#define SEG_ATTR_TSS_BUSY       0x008B
+#define SEG_ATTR_LDT            0x0082
+#define SEG_LIMIT_FLAT          0xFFFFFFFFu
+#define SEG_LIMIT_TSS           0x67
+
+/* Intercept vector 3 (MISC1) */
+#define INTERCEPT_INTR          (1u << 0)
+#define INTERCEPT_NMI           (1u << 1)
+#define INTERCEPT_SMI           (1u << 2)
+#define INTERCEPT_INIT          (1u << 3)
+#define INTERCEPT_VINTR         (1u << 4)
+#define INTERCEPT_CPUID         (1u << 18)
+#define INTERCEPT_INVD          (1u << 22)
+#define INTERCEPT_PAUSE         (1u << 23)
+#define INTERCEPT_HLT           (1u << 24)
+#define INTERCEPT_INVLPGA       (1u << 26)
+#define INTERCEPT_IOIO          (1u << 27)
+#define INTERCEPT_MSR           (1u << 28)
+#define INTERCEPT_TASK_SWITCH   (1u << 29)
+#define INTERCEPT_SHUTDOWN      (1u << 31)
+/* Intercept vector 4 (MISC2) */
+#define INTERCEPT_VMRUN         (1u << 0)
+#define INTERCEPT_VMMCALL       (1u << 1)
+#define INTERCEPT_VMLOAD        (1u << 2)
+#define INTERCEPT_VMSAVE        (1u << 3)
+#define INTERCEPT_STGI          (1u << 4)
+#define INTERCEPT_CLGI          (1u << 5)
+#define INTERCEPT_SKINIT        (1u << 6)
+#define INTERCEPT_MONITOR       (1u << 10)
+#define INTERCEPT_MWAIT         (1u << 11)
+#define INTERCEPT_XSETBV        (1u << 13)
+
+#define TLB_CONTROL_NONE        0
+#define TLB_CONTROL_FLUSH_ALL   1
+#define TLB_CONTROL_FLUSH_ASID  3
+
+#define VINTR_V_IRQ             (1ull << 8)
+#define VINTR_IGN_TPR           (1ull << 20)
+#define VINTR_MASKING           (1ull << 24)
+#define INT_STATE_SHADOW        (1ull << 0)
+
+#define EVENT_VECTOR_MASK       0xFFull
+#define EVENT_TYPE_INTR         (0ull << 8)
+#define EVENT_TYPE_EXCEPTION    (3ull << 8)
+#define EVENT_ERROR_VALID       (1ull << 11)
+#define EVENT_VALID             (1ull << 31)
+#define EVENT_ERROR_SHIFT       32
+
+/* EXITINFO1 for IOIO */
+#define IOIO_IN                 (1ull << 0)
+#define IOIO_STRING             (1ull << 2)
+#define IOIO_REP                (1ull << 3)
+#define IOIO_SIZE8              (1ull << 4)
+#define IOIO_SIZE16             (1ull << 5)
+#define IOIO_SIZE32             (1ull << 6)
+#define IOIO_PORT_SHIFT         16
+
+/* Exit codes */
+#define SVM_EXIT_INTR           0x060
+#define SVM_EXIT_NMI            0x061
+#define SVM_EXIT_SMI            0x062
+#define SVM_EXIT_INIT           0x063
+#define SVM_EXIT_VINTR          0x064
+#define SVM_EXIT_CPUID          0x072
+#define SVM_EXIT_PAUSE          0x077
+#define SVM_EXIT_HLT            0x078
+#define SVM_EXIT_INVLPGA        0x07A
+#define SVM_EXIT_IOIO           0x07B
+#define SVM_EXIT_MSR            0x07C
+#define SVM_EXIT_TASK_SWITCH    0x07D
+#define SVM_EXIT_SHUTDOWN       0x07F
+#define SVM_EXIT_VMRUN          0x080
+#define SVM_EXIT_VMMCALL        0x081
+#define SVM_EXIT_VMLOAD         0x082
+#define SVM_EXIT_VMSAVE         0x083
+#define SVM_EXIT_STGI           0x084
+#define SVM_EXIT_CLGI           0x085
+#define SVM_EXIT_SKINIT         0x086
+#define SVM_EXIT_MONITOR        0x08A
+#define SVM_EXIT_MWAIT          0x08B
+#define SVM_EXIT_XSETBV         0x08D
+#define SVM_EXIT_NPF            0x400
+#define SVM_EXIT_INVALID        0xFFFFFFFFu   /* TCG reports the low 32 bits only */
+
+/* Instruction lengths for RIP advance (no NRIP save under TCG) */
+#define INSN_LEN_VMMCALL        3
+#define INSN_LEN_HLT            1
+#define INSN_LEN_PAUSE          2
+#define INSN_LEN_CPUID          2
+#define INSN_LEN_MSR            2
+
+#define EXITINFO1_MSR_WRITE     1
+
+#define IOPM_PAGES              3
+#define MSRPM_PAGES             2
+#define MSRPM_FS_BASE_OFFSET    0x800   /* 0xC0000000 range in the MSRPM */
+
+/* Nested page table entry bits (ordinary long-mode PTEs; walks are user). */
+#define NPT_P                   (1ull << 0)
+#define NPT_RW                  (1ull << 1)
+#define NPT_US                  (1ull << 2)
+#define NPT_PS                  (1ull << 7)
+
+#define GUEST_PAT_DEFAULT       0x0007040600070406ull
+#define GUEST_DR6_INIT          0xFFFF0FF0ull
+#define GUEST_DR7_INIT          0x400ull
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * VMCB set-up and the guest-state accessors of the SVM backend: initial
+ * state for vCPU0 (32-bit protected mode, paging off, like a multiboot
+ * kernel) and for secondary vCPUs (64-bit, from the guest's start context),
+ * event injection and the guest MSRs kept in the VMCB.
+ */
+#include "svm.h"
+
+#include "pv_abi.h"
+#include "../core/x86.h"
+#include "../mm/page.h"
+#include "../virt/vcpu.h"
+#include "../virt/vm.h"
+
+#define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+#define CANONICAL_SHIFT     47
+#define PAT_ENTRIES         8
+#define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
+#define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
+#define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+#define GUEST_EFER_LONG     (EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE)
+
+static uint32_t next_asid;
+
+static void set_seg(uint8_t *vmcb, unsigned seg, uint16_t sel, uint16_t attr,
+                    uint32_t limit, uint64_t base)
+{
+    *vmcb16(vmcb, seg + VMCB_SEG_SEL) = sel;
+    *vmcb16(vmcb, seg + VMCB_SEG_ATTR) = attr;
+    *vmcb32(vmcb, seg + VMCB_SEG_LIMIT) = limit;
+    *vmcb64(vmcb, seg + VMCB_SEG_BASE) = base;
+}
+
+int svm_vcpu_init(struct vcpu *v)
+{
+    struct svm_vcpu *sv = page_alloc_zeroed();
+    uint8_t *vmcb = page_alloc_zeroed();
+
+    sv->vmcb = vmcb;
+    /* ASIDs are recycled when vCPUs outnumber them; svm_vcpu_run flushes
+       whenever another vCPU used the same ASID on that pCPU. */
+    sv->asid = 1 + __atomic_fetch_add(&next_asid, 1, __ATOMIC_RELAXED) % (svm_nr_asids - 1);
+    sv->last_cpu = -1;
+    v->arch = sv;
+    v->arch_pa = (uint64_t)(uintptr_t)vmcb;
+
+    *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) =
+        INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
+        INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
+        INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_TASK_SWITCH | INTERCEPT_SHUTDOWN;
+    *vmcb32(vmcb, VMCB_INTERCEPT_MISC2) =
+        INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+        INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_MONITOR |
+        INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+    *vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm_iopm;
+    *vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm_msrpm;
+    *vmcb32(vmcb, VMCB_ASID) = sv->asid;
+    *vmcb64(vmcb, VMCB_VINTR) = VINTR_MASKING | VINTR_IGN_TPR;
+    *vmcb64(vmcb, VMCB_NP_ENABLE) = 1;
+    *vmcb64(vmcb, VMCB_NCR3) = v->vm->npt_root_pa;
+    *vmcb64(vmcb, VMCB_G_PAT) = GUEST_PAT_DEFAULT;
+    *vmcb64(vmcb, VMCB_DR6) = GUEST_DR6_INIT;
+    *vmcb64(vmcb, VMCB_DR7) = GUEST_DR7_INIT;
+    set_seg(vmcb, VMCB_TR, 0, SEG_ATTR_TSS_BUSY, SEG_LIMIT_TSS, 0);
+    set_seg(vmcb, VMCB_LDTR, 0, SEG_ATTR_LDT, 0, 0);
+    return 0;
+}
+
+void svm_set_boot32(struct vcpu *v, uint32_t entry)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    const uint16_t code = 0x08, data = 0x10;   /* selectors as GRUB leaves them */
+
+    set_seg(vmcb, VMCB_CS, code, SEG_ATTR_CODE32, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_DS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_ES, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_SS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_FS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_GS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_GDTR, 0, 0, 0xFFFF, 0);
+    set_seg(vmcb, VMCB_IDTR, 0, 0, 0xFFFF, 0);
+    *vmcb64(vmcb, VMCB_CR0) = GUEST_CR0_BOOT;
+    *vmcb64(vmcb, VMCB_CR3) = 0;
+    *vmcb64(vmcb, VMCB_CR4) = 0;
+    *vmcb64(vmcb, VMCB_EFER) = EFER_SVME;
+    *vmcb8(vmcb, VMCB_CPL) = 0;
+    v->regs.rip = entry;
+    v->regs.rflags = RFLAGS_RESERVED1;
+    v->regs.rsp = 0;
+}
+
+void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+
+    set_seg(vmcb, VMCB_CS, c->cs, SEG_ATTR_CODE64, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_DS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_ES, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_SS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_FS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_GS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
+    set_seg(vmcb, VMCB_GDTR, 0, 0, c->gdt_limit, c->gdt_base);
+    set_seg(vmcb, VMCB_IDTR, 0, 0, 0, 0);
+    *vmcb64(vmcb, VMCB_CR0) = GUEST_CR0_LONG;
+    *vmcb64(vmcb, VMCB_CR3) = c->cr3;
+    *vmcb64(vmcb, VMCB_CR4) = GUEST_CR4_LONG;
+    *vmcb64(vmcb, VMCB_EFER) = GUEST_EFER_LONG | EFER_SVME;
+    *vmcb8(vmcb, VMCB_CPL) = 0;
+    v->regs.rip = c->rip;
+    v->regs.rsp = c->rsp;
+    v->regs.rdi = c->arg;
+    v->regs.rflags = RFLAGS_RESERVED1;
+}
+
+int svm_irq_window_open(struct vcpu *v)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    return (v->regs.rflags & RFLAGS_IF) &&
+           !(*vmcb64(vmcb, VMCB_INT_STATE) & INT_STATE_SHADOW) &&
+           !(*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID);
+}
+
+void svm_inject_irq(struct vcpu *v, uint8_t vector)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    *vmcb64(vmcb, VMCB_EVENTINJ) = EVENT_VALID | EVENT_TYPE_INTR | vector;
+}
+
+void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    uint64_t ev = EVENT_VALID | EVENT_TYPE_EXCEPTION | vector;
+    if (has_error)
+        ev |= EVENT_ERROR_VALID | ((uint64_t)error << EVENT_ERROR_SHIFT);
+    *vmcb64(vmcb, VMCB_EVENTINJ) = ev;
+}
+
+void svm_request_irq_window(struct vcpu *v, int on)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    if (on) {
+        *vmcb64(vmcb, VMCB_VINTR) |= VINTR_V_IRQ;
+        *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
+    } else {
+        *vmcb64(vmcb, VMCB_VINTR) &= ~VINTR_V_IRQ;
+        *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
+    }
+}
+
+static int canonical(uint64_t a)
+{
+    int64_t s = (int64_t)a >> CANONICAL_SHIFT;
+    return s == 0 || s == -1;
+}
+
+static int pat_valid(uint64_t pat)
+{
+    for (int i = 0; i < PAT_ENTRIES; i++) {
+        uint8_t t = (uint8_t)(pat >> (8 * i));
+        if (t == 2 || t == 3 || t > 7)
+            return 0;
+    }
+    return 1;
+}
+
+/* The MSRs whose guest values live in the VMCB, and where. */
+static int msr_slot(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_FS_BASE: return VMCB_FS + VMCB_SEG_BASE;
+    case MSR_GS_BASE: return VMCB_GS + VMCB_SEG_BASE;
+    case MSR_KERNEL_GS_BASE: return VMCB_KERNEL_GS_BASE;
+    case MSR_STAR: return VMCB_STAR;
+    case MSR_LSTAR: return VMCB_LSTAR;
+    case MSR_CSTAR: return VMCB_CSTAR;
+    case MSR_SFMASK: return VMCB_SFMASK;
+    case MSR_SYSENTER_CS: return VMCB_SYSENTER_CS;
+    case MSR_SYSENTER_ESP: return VMCB_SYSENTER_ESP;
+    case MSR_SYSENTER_EIP: return VMCB_SYSENTER_EIP;
+    case MSR_PAT: return VMCB_G_PAT;
+    case MSR_EFER: return VMCB_EFER;
+    default: return -1;
+    }
+}
+
+int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    int slot = msr_slot(msr);
+    if (slot < 0)
+        return -1;
+    *val = *vmcb64(vmcb, (unsigned)slot);
+    if (msr == MSR_EFER)
+        *val &= ~EFER_SVME;   /* the guest does not see that it is a guest */
+    return 0;
+}
+
+int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    int slot = msr_slot(msr);
+    if (slot < 0)
+        return -1;
+    if (msr == MSR_EFER) {
+        if (val & ~EFER_GUEST_WRITABLE)
+            return -1;
+        uint64_t cur = *vmcb64(vmcb, VMCB_EFER);
+        val = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+    } else if (msr == MSR_PAT) {
+        if (!pat_valid(val))
+            return -1;
+    } else if (!canonical(val)) {
+        return -1;
+    }
+    *vmcb64(vmcb, (unsigned)slot) = val;
+    return 0;
+}
+
+void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
+{
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    out("  VMCB: exitcode=0x%lx exitinfo1=0x%lx exitinfo2=0x%lx exitintinfo=0x%lx eventinj=0x%lx\n",
+        *vmcb64(vmcb, VMCB_EXITCODE), *vmcb64(vmcb, VMCB_EXITINFO1),
+        *vmcb64(vmcb, VMCB_EXITINFO2), *vmcb64(vmcb, VMCB_EXITINTINFO),
+        *vmcb64(vmcb, VMCB_EVENTINJ));
+    out("  VMCB: CR0=0x%lx CR3=0x%lx CR4=0x%lx EFER=0x%lx CS=%x/%x ASID=%u\n",
+        *vmcb64(vmcb, VMCB_CR0), *vmcb64(vmcb, VMCB_CR3), *vmcb64(vmcb, VMCB_CR4),
+        *vmcb64(vmcb, VMCB_EFER), *vmcb16(vmcb, VMCB_CS + VMCB_SEG_SEL),
+        *vmcb16(vmcb, VMCB_CS + VMCB_SEG_ATTR), *vmcb32(vmcb, VMCB_ASID));
+}

@@ -1,0 +1,121 @@
+/*
+ * The exit table and the handlers too small for a file of their own (HLT,
+ * PAUSE, interrupts, triple fault, nested page faults, entry failures).
+ */
+#include "exit.h"
+
+#include "fmt.h"
+#include "irq.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "../core/console.h"
+#include "../core/x86.h"
+
+#define EXC_UD 6
+
+static void dump_line(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    pv_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    hv_printf("pvhv:   %s", buf);
+}
+
+enum exit_action kill_vm(struct vcpu *v, const char *why)
+{
+    hv_printf("pvhv: killing vm%u: %s; vCPU state:\n", v->vm->id, why);
+    vcpu_dump(v, dump_line);
+    vm_finish(v->vm, VM_KILLED, 0, "%s", why);
+    return ACT_STOP;
+}
+
+static enum exit_action handle_nothing(struct vcpu *v, struct vexit *e)
+{
+    (void)v;
+    (void)e;
+    return ACT_CONTINUE;
+}
+
+static enum exit_action handle_hlt(struct vcpu *v, struct vexit *e)
+{
+    vcpu_skip_insn(v, e);
+    /* A kick that landed before the HLT makes it return at once. */
+    if (__atomic_exchange_n(&v->kicked, 0, __ATOMIC_ACQ_REL))
+        return ACT_CONTINUE;
+    if ((v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v))
+        return ACT_CONTINUE;
+    return ACT_BLOCK;
+}
+
+static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
+{
+    vcpu_skip_insn(v, e);
+    return ACT_CONTINUE;
+}
+
+static enum exit_action handle_shutdown(struct vcpu *v, struct vexit *e)
+{
+    char why[96];
+    (void)e;
+    pv_snprintf(why, sizeof(why), "triple fault on vcpu %u at RIP 0x%lx", v->id,
+                v->regs.rip);
+    return kill_vm(v, why);
+}
+
+static enum exit_action handle_npf(struct vcpu *v, struct vexit *e)
+{
+    char why[120];
+    pv_snprintf(why, sizeof(why),
+                "vcpu %u accessed GPA 0x%lx outside its %luM of memory (RIP 0x%lx)",
+                v->id, e->gpa, v->vm->mem_bytes >> 20, v->regs.rip);
+    return kill_vm(v, why);
+}
+
+static enum exit_action handle_invalid_insn(struct vcpu *v, struct vexit *e)
+{
+    (void)e;
+    virt->inject_exception(v, EXC_UD, 0, 0);
+    return ACT_CONTINUE;
+}
+
+static enum exit_action handle_entry_fail(struct vcpu *v, struct vexit *e)
+{
+    char why[160];
+    pv_snprintf(why, sizeof(why), "VM entry failed on vcpu %u: %s", v->id,
+                e->detail[0] ? e->detail : "invalid guest state");
+    return kill_vm(v, why);
+}
+
+static const exit_handler_fn handlers[EXIT_COUNT] = {
+    [EXIT_NONE] = handle_nothing,
+    [EXIT_HYPERCALL] = handle_hypercall,
+    [EXIT_HLT] = handle_hlt,
+    [EXIT_PAUSE] = handle_pause,
+    [EXIT_INTR] = handle_nothing,          /* the host took it after STGI */
+    [EXIT_IRQ_WINDOW] = handle_nothing,    /* delivery happens before entry */
+    [EXIT_IO] = handle_io,
+    [EXIT_CPUID] = handle_cpuid,
+    [EXIT_MSR_READ] = handle_msr_read,
+    [EXIT_MSR_WRITE] = handle_msr_write,
+    [EXIT_SHUTDOWN] = handle_shutdown,
+    [EXIT_NPF] = handle_npf,
+    [EXIT_INVALID_INSN] = handle_invalid_insn,
+    [EXIT_ENTRY_FAIL] = handle_entry_fail,
+    [EXIT_PREEMPT_TIMER] = handle_nothing,
+};
+
+enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)
+{
+    if (e->reason < EXIT_COUNT)
+        v->stats.exits[e->reason]++;
+    v->last_exit = *e;
+    if (e->reason >= EXIT_COUNT || !handlers[e->reason]) {
+        char why[160];
+        pv_snprintf(why, sizeof(why), "unhandled exit on vcpu %u (%s code 0x%lx%s%s)",
+                    v->id, virt->name, e->raw, e->detail[0] ? ": " : "", e->detail);
+        return kill_vm(v, why);
+    }
+    return handlers[e->reason](v, e);
+}

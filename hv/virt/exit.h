@@ -1,0 +1,25 @@
+/*
+ * Exit dispatch: one handler per shared exit reason, bounds- and
+ * NULL-checked; an exit nobody handles kills only its VM.
+ */
+#ifndef HV_EXIT_H
+#define HV_EXIT_H
+
+#include "../sched/sched.h"
+#include "virt.h"
+
+struct vcpu;
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, struct vexit *e);
+
+enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e);
+
+enum exit_action handle_io(struct vcpu *v, struct vexit *e);
+enum exit_action handle_cpuid(struct vcpu *v, struct vexit *e);
+enum exit_action handle_msr_read(struct vcpu *v, struct vexit *e);
+enum exit_action handle_msr_write(struct vcpu *v, struct vexit *e);
+enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e);
+/* Kills the VM with a reason (after dumping the vCPU) and returns ACT_STOP. */
+enum exit_action kill_vm(struct vcpu *v, const char *why);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * vCPU helpers shared by every backend: names for dumps, instruction skip.
+ */
+#include "vcpu.h"
+
+#include "vm.h"
+
+const char *const vcpu_state_names[VCPU_STATES] = {
+    [VCPU_NEW] = "new", [VCPU_RUNNABLE] = "runnable", [VCPU_RUNNING] = "running",
+    [VCPU_BLOCKED] = "blocked", [VCPU_DONE] = "done",
+};
+
+const char *const exit_reason_names[EXIT_COUNT] = {
+    [EXIT_NONE] = "none", [EXIT_HYPERCALL] = "hypercall", [EXIT_HLT] = "hlt",
+    [EXIT_PAUSE] = "pause", [EXIT_INTR] = "intr", [EXIT_IRQ_WINDOW] = "irq_window",
+    [EXIT_IO] = "io", [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "msr_read",
+    [EXIT_MSR_WRITE] = "msr_write", [EXIT_SHUTDOWN] = "shutdown", [EXIT_NPF] = "npf",
+    [EXIT_INVALID_INSN] = "invalid_insn", [EXIT_ENTRY_FAIL] = "entry_fail",
+    [EXIT_PREEMPT_TIMER] = "preempt_timer", [EXIT_UNKNOWN] = "unknown",
+};
+
+void vcpu_skip_insn(struct vcpu *v, const struct vexit *e)
+{
+    v->regs.rip += e->insn_len;
+}
+
+void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
+{
+    const struct vcpu_regs *r = &v->regs;
+    const struct vexit *e = &v->last_exit;
+
+    out("vm%u.vcpu%u state=%s kicked=%d last exit=%s (raw 0x%lx info1=0x%lx info2=0x%lx)\n",
+        v->vm->id, v->id, vcpu_state_names[v->state], v->kicked,
+        exit_reason_names[e->reason < EXIT_COUNT ? e->reason : EXIT_UNKNOWN],
+        e->raw, e->info1, e->info2);
+    out("  RIP=%lx RSP=%lx RFLAGS=%lx RAX=%lx RBX=%lx RCX=%lx RDX=%lx\n",
+        r->rip, r->rsp, r->rflags, r->rax, r->rbx, r->rcx, r->rdx);
+    out("  RSI=%lx RDI=%lx RBP=%lx R8=%lx R9=%lx R10=%lx R11=%lx\n",
+        r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11);
+    if (virt && v->arch)
+        virt->dump(v, out);
+}

@@ -1,0 +1,82 @@
+/*
+ * A virtual CPU: its architectural registers (kept here in a backend-neutral
+ * form and synced by the backend around each entry), scheduling state, the
+ * pv latches and its statistics.
+ */
+#ifndef HV_VCPU_H
+#define HV_VCPU_H
+
+#include <stdint.h>
+
+#include "hist.h"
+#include "virt.h"
+
+enum vcpu_state {
+    VCPU_NEW = 0,      /* not started yet (secondary vCPUs before VCPU_START) */
+    VCPU_RUNNABLE,
+    VCPU_RUNNING,
+    VCPU_BLOCKED,      /* in HLT, waiting for a kick or an interrupt */
+    VCPU_DONE,
+    VCPU_STATES
+};
+
+/* Field order is the world switch's contract (hv/svm/svm_run.asm). */
+struct vcpu_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rsp, rip, rflags;
+};
+
+enum hc_stat {
+    HC_STAT_KICK_CPU, HC_STAT_SEND_IPI, HC_STAT_SCHED_YIELD, HC_STAT_VCPU_START,
+    HC_STAT_REPORT, HC_STAT_VM_DONE, HC_STAT_CONSOLE_WRITE, HC_STAT_INVALID,
+    HC_STAT_COUNT
+};
+
+struct vcpu_stats {
+    uint64_t exits[EXIT_COUNT];
+    uint64_t hypercalls[HC_STAT_COUNT];
+    uint64_t state_cycles[VCPU_STATES];
+    uint64_t switches;         /* times put on a pCPU */
+    uint64_t migrations;       /* ... on a different pCPU than last time */
+    uint64_t preemptions;      /* taken off at a slice end while runnable */
+    uint64_t kicks_received;
+    uint64_t irqs_injected;
+    uint64_t io_ignored;       /* port I/O outside the emulated COM1 */
+    struct pv_hist kick_to_run; /* TSC cycles from kick to running */
+};
+
+#define VCPU_CONSOLE_LINE 200
+#define IRQ_WORDS 4
+
+struct vm;
+
+struct vcpu {
+    struct vcpu_regs regs;     /* first: the world switch takes &vcpu->regs */
+    struct vm *vm;
+    uint32_t id;               /* == guest APIC ID */
+    volatile enum vcpu_state state;
+    uint64_t state_since;      /* TSC of the last state change */
+    int pcpu;                  /* pCPU running it, or -1 */
+    int last_pcpu;             /* where it last ran, -1 if never */
+    volatile int kicked;       /* PV_UNHALT latch */
+    volatile int notify;       /* something needs the run loop's attention */
+    uint64_t kick_tsc;         /* when a kick woke it (for kick_to_run) */
+    volatile uint64_t irq_pending[IRQ_WORDS];
+    int irq_window_requested;
+    struct vcpu *next;         /* run-queue link (owned by the policy) */
+    void *arch;                /* backend control block (VMCB/VMCS) */
+    uint64_t arch_pa;
+    struct vexit last_exit;
+    char line[VCPU_CONSOLE_LINE + 1];
+    unsigned line_len;
+    uint8_t uart_lcr;
+    struct vcpu_stats stats;
+};
+
+extern const char *const vcpu_state_names[VCPU_STATES];
+
+void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
+void vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
+
+#endif

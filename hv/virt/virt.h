@@ -1,0 +1,87 @@
+/*
+ * The interface between the shared virtualization code and a hardware
+ * backend (SVM or VMX). Backends translate their exit codes into the shared
+ * reasons below and never make scheduling or policy decisions; handlers live
+ * once, in hv/virt and hv/pv.
+ */
+#ifndef HV_VIRT_H
+#define HV_VIRT_H
+
+#include <stdint.h>
+
+#include "pv_abi.h"
+
+struct percpu;
+struct vm;
+struct vcpu;
+
+enum exit_reason {
+    EXIT_NONE = 0,        /* entry aborted before running (resched, kill) */
+    EXIT_HYPERCALL,
+    EXIT_HLT,
+    EXIT_PAUSE,
+    EXIT_INTR,            /* a host interrupt arrived */
+    EXIT_IRQ_WINDOW,      /* the guest can take an interrupt now */
+    EXIT_IO,
+    EXIT_CPUID,
+    EXIT_MSR_READ,
+    EXIT_MSR_WRITE,
+    EXIT_SHUTDOWN,        /* triple fault */
+    EXIT_NPF,             /* nested page fault / EPT violation */
+    EXIT_INVALID_INSN,    /* a virtualization instruction: #UD to the guest */
+    EXIT_ENTRY_FAIL,      /* the CPU refused the guest state */
+    EXIT_PREEMPT_TIMER,
+    EXIT_UNKNOWN,
+    EXIT_COUNT
+};
+
+extern const char *const exit_reason_names[EXIT_COUNT];
+
+struct vexit {
+    enum exit_reason reason;
+    uint64_t raw;          /* backend's own exit code */
+    uint64_t info1, info2; /* backend's qualification fields, for dumps */
+    uint32_t insn_len;     /* length of the exiting instruction, if known */
+    uint64_t gpa;          /* EXIT_NPF */
+    /* EXIT_IO */
+    uint16_t port;
+    uint8_t io_size;       /* 1, 2 or 4 */
+    uint8_t io_in;
+    uint8_t io_string;     /* INS/OUTS or REP: not supported */
+    char detail[96];       /* backend's words for EXIT_ENTRY_FAIL/UNKNOWN */
+};
+
+struct virt_ops {
+    const char *name;      /* "svm", "vmx" */
+    /* Per pCPU, before its first vCPU; returns 0 or -1 with err filled. */
+    int (*cpu_enable)(struct percpu *cpu, char *err, unsigned errlen);
+    int (*vm_init)(struct vm *vm);              /* nested page tables */
+    int (*vcpu_init)(struct vcpu *v);           /* control block */
+    void (*vcpu_set_boot32)(struct vcpu *v, uint32_t entry);
+    void (*vcpu_set_long64)(struct vcpu *v, const struct pv_vcpu_context *c);
+    /* Enter the guest from vcpu->regs and come back with the next exit;
+       regs are synced both ways. Entry is skipped (EXIT_NONE) when
+       virt_entry_must_abort() says so with interrupts held off. */
+    void (*vcpu_run)(struct vcpu *v, struct vexit *e);
+    int (*irq_window_open)(struct vcpu *v);     /* IF=1, no shadow, no event */
+    void (*inject_irq)(struct vcpu *v, uint8_t vector);
+    void (*inject_exception)(struct vcpu *v, uint8_t vector, int has_error,
+                             uint32_t error);
+    void (*request_irq_window)(struct vcpu *v, int on);
+    /* Backend-held MSRs (EFER, segment bases, syscall MSRs, PAT).
+       Return 0 if handled, -1 if the MSR is not one of them. */
+    int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+    int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+    void (*dump)(struct vcpu *v, void (*out)(const char *fmt, ...));
+};
+
+extern const struct virt_ops *virt;
+
+/* Picks the backend from CPUID (or the forced one); NULL with err filled. */
+const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen);
+const struct virt_ops *svm_probe(char *err, unsigned errlen);
+void virt_cpu_enable(struct percpu *cpu);   /* panics on failure */
+/* Called by backends with interrupts held off just before entry. */
+int virt_entry_must_abort(struct vcpu *v);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * A virtual machine: its guest-physical memory (one contiguous host run,
+ * mapped from GPA 0 by nested paging), its vCPUs and how it ended.
+ */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include <stdint.h>
+
+#include "vcpu.h"
+
+#define MAX_VMS 16
+#define VM_REASON_MAX 128
+
+enum vm_state { VM_RUNNING = 0, VM_DONE, VM_KILLED };
+
+struct vm {
+    uint32_t id;
+    volatile enum vm_state state;
+    char reason[VM_REASON_MAX];
+    uint64_t guest_status;     /* VM_DONE's argument */
+    uint64_t mem_hpa;          /* host-physical base of guest RAM */
+    uint64_t mem_bytes;
+    uint64_t entry;
+    uint64_t boot_info_gpa;
+    void *npt_root;            /* backend's nested table root */
+    uint64_t npt_root_pa;
+    unsigned nr_vcpus;
+    struct vcpu *vcpus;
+    uint64_t seed;
+    uint64_t started_tsc, ended_tsc;
+};
+
+extern struct vm vms[MAX_VMS];
+extern unsigned nr_vms;
+
+struct cfg;
+struct boot_module;
+
+/* Builds every VM from the configuration; returns 0 or -1 after printing an
+   error record naming what failed. */
+int vm_create_all(const struct cfg *cfg, const struct boot_module *guest);
+/* Translates a guest-physical range to a host pointer, or NULL if any byte
+   of [gpa, gpa+len) lies outside the VM's memory. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+/* Ends a VM (first caller wins); its vCPUs stop at their next exit. */
+void vm_finish(struct vm *vm, enum vm_state how, uint64_t status,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+unsigned vm_count_in_state(enum vm_state s);
+int vm_all_finished(void);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * One spinlock interface for every lock kind (plain ticket, pv ticket, ...),
+ * chosen once at boot. The lock code knows nothing about the machine it runs
+ * on: halting, kicking and "which CPU am I" come from a platform table, so the
+ * same code runs in the guest (hypercalls) and in the hosted unit tests
+ * (futexes under pthreads).
+ */
+#ifndef PVHV_LOCK_H
+#define PVHV_LOCK_H
+
+#include <stdint.h>
+
+#define PV_LOCK_MAX_CPUS 64
+#define PV_SPIN_THRESHOLD_DEFAULT (1u << 15)
+
+/* head in bits 15:0, tail in bits 31:16; one 32-bit word. */
+typedef struct {
+    volatile uint32_t val;
+} pv_spinlock_t;
+
+#define PV_SPINLOCK_INIT { 0 }
+
+enum pv_lock_kind {
+    PV_LOCK_TICKET = 0,
+    PV_LOCK_PVTICKET = 1,
+    PV_LOCK_KINDS
+};
+
+struct pv_lock_platform {
+    unsigned nr_cpus;               /* cpu_id() < nr_cpus <= PV_LOCK_MAX_CPUS */
+    unsigned (*cpu_id)(void);
+    /* Disable interrupts, returning a token for irq_restore. */
+    unsigned long (*irq_save)(void);
+    void (*irq_restore)(unsigned long flags);
+    /* Sleep until kicked; interrupts are off. A kick that arrived since the
+       last halt returns at once (the hypervisor's kicked latch). May return
+       without a kick (spurious); the caller re-checks. */
+    void (*halt)(void);
+    /* Wake cpu from halt, or make its next halt return at once. */
+    void (*kick)(unsigned cpu);
+    void (*relax)(void);            /* body of a spin loop: PAUSE */
+};
+
+/* Per-CPU counters, written only by their own CPU. */
+struct pv_lock_cpu_stats {
+    uint64_t slow_path;        /* times the spin threshold ran out */
+    uint64_t halts;            /* halt() calls */
+    uint64_t kicks_sent;       /* kick() calls made by this CPU's unlocks */
+    uint64_t spurious_wakeups; /* halt() returned but our ticket was not served */
+    uint64_t kick_misses;      /* slow-path flag set but no waiter found */
+};
+
+/* Must be called once before any lock is used. stats has nr_cpus entries. */
+void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
+                   uint32_t spin_threshold, struct pv_lock_cpu_stats *stats);
+const char *pv_lock_kind_name(enum pv_lock_kind kind);
+/* Returns 0 and sets *kind, or -1 if name is unknown. */
+int pv_lock_kind_parse(const char *name, enum pv_lock_kind *kind);
+
+void pv_spin_lock(pv_spinlock_t *lock);
+void pv_spin_unlock(pv_spinlock_t *lock);
+int pv_spin_is_locked(const pv_spinlock_t *lock);
+
+#endif

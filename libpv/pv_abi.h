@@ -1,0 +1,125 @@
+/*
+ * The paravirtual ABI between the pvhv hypervisor and its guest kernel.
+ * Both sides include this one header, so a number or layout can never differ
+ * between them. KVM's numbers and layouts are used wherever KVM has the
+ * feature (so the guest reads like Linux's KVM guest code); the project's own
+ * hypercalls live in a separate range.
+ */
+#ifndef PVHV_PV_ABI_H
+#define PVHV_PV_ABI_H
+
+#include <stdint.h>
+
+/* ---- Detection (CPUID) ---------------------------------------------------- */
+#define PV_CPUID_SIGNATURE      0x40000000u /* EAX = max leaf, EBX/ECX/EDX = sig */
+#define PV_CPUID_FEATURES       0x40000001u /* EAX = feature bits below */
+#define PV_CPUID_MAX_LEAF       PV_CPUID_FEATURES
+#define PV_SIGNATURE            "PvhvPvhvPvhv" /* 12 bytes, EBX:ECX:EDX */
+
+/* Feature bits in CPUID 0x40000001 EAX, at KVM's positions. */
+#define PV_FEATURE_STEAL_TIME     5  /* KVM_FEATURE_STEAL_TIME */
+#define PV_FEATURE_PV_UNHALT      7  /* KVM_FEATURE_PV_UNHALT */
+#define PV_FEATURE_PV_TLB_FLUSH   9  /* KVM_FEATURE_PV_TLB_FLUSH */
+#define PV_FEATURE_PV_SEND_IPI    11 /* KVM_FEATURE_PV_SEND_IPI */
+#define PV_FEATURE_PV_SCHED_YIELD 13 /* KVM_FEATURE_PV_SCHED_YIELD */
+
+/* ---- Hypercalls ----------------------------------------------------------- */
+/*
+ * VMMCALL (AMD) / VMCALL (Intel): number in RAX, arguments in RBX, RCX, RDX,
+ * RSI, result in RAX; a negative value is -errno (KVM's errno values).
+ */
+#define PV_HC_KICK_CPU      5  /* KVM_HC_KICK_CPU: RBX = flags (0), RCX = APIC ID */
+#define PV_HC_SEND_IPI      10 /* KVM_HC_SEND_IPI: RBX = bitmap low, RCX = bitmap
+                                  high, RDX = lowest APIC ID, RSI = ICR (vector
+                                  in bits 7:0); returns number of targets hit */
+#define PV_HC_SCHED_YIELD   11 /* KVM_HC_SCHED_YIELD: RBX = APIC ID to yield to */
+
+/* The project's own hypercalls: a range KVM does not use. */
+#define PV_HC_BASE          0x50560000u
+#define PV_HC_VCPU_START    (PV_HC_BASE + 1) /* RBX = vCPU id, RCX = GPA of
+                                                struct pv_vcpu_context */
+#define PV_HC_REPORT        (PV_HC_BASE + 2) /* RBX = GPA, RCX = length: one
+                                                JSON object, see below */
+#define PV_HC_VM_DONE       (PV_HC_BASE + 3) /* RBX = 0 pass, else fail code */
+#define PV_HC_CONSOLE_WRITE (PV_HC_BASE + 4) /* RBX = GPA, RCX = length */
+
+/* Errors returned in RAX, negated (KVM's values). */
+#define PV_EPERM      1
+#define PV_ENOENT     2
+#define PV_E2BIG      7
+#define PV_EFAULT     14
+#define PV_EBUSY      16
+#define PV_EINVAL     22
+#define PV_EOPNOTSUPP 95
+#define PV_ENOSYS     1000 /* KVM_ENOSYS */
+
+/* The longest report line the hypervisor accepts from a guest. */
+#define PV_REPORT_MAX 3072
+
+/* ---- Boot hand-over -------------------------------------------------------- */
+/*
+ * vCPU0 starts like a multiboot kernel: 32-bit protected mode, paging off,
+ * flat segments, at the ELF entry point, EAX = PV_BOOT_MAGIC, EBX = GPA of
+ * struct pv_boot_info. The stack pointer is undefined.
+ */
+#define PV_BOOT_MAGIC       0x50564856u /* "PVHV" */
+#define PV_BOOT_INFO_MAGIC  0x7076626Fu
+#define PV_BOOT_INFO_VERSION 1
+#define PV_CMDLINE_MAX      1024
+#define PV_MAX_VCPUS        64  /* SEND_IPI's two 64-bit bitmap words cover 128;
+                                   the guest's per-vCPU tables are sized for 64 */
+
+struct pv_boot_info {
+    uint32_t magic;          /* PV_BOOT_INFO_MAGIC */
+    uint32_t version;        /* PV_BOOT_INFO_VERSION */
+    uint32_t vm_id;
+    uint32_t nr_vcpus;       /* vCPU i has APIC ID i */
+    uint64_t mem_bytes;      /* guest-physical RAM is [0, mem_bytes) */
+    uint64_t tsc_hz;         /* TSC frequency measured by the hypervisor */
+    uint64_t seed;           /* per-VM seed derived from the run's seed */
+    uint64_t free_start;     /* first GPA above the loaded image and this page */
+    char cmdline[PV_CMDLINE_MAX]; /* the hypervisor's full command line */
+};
+
+/*
+ * Initial state of a secondary vCPU, started in 64-bit mode with paging on:
+ * CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA|NXE|SCE,
+ * CS = cs (64-bit code), DS/ES/SS/FS/GS = ds (flat data), interrupts off,
+ * RDI = arg.
+ */
+struct pv_vcpu_context {
+    uint64_t cr3;
+    uint64_t rip;
+    uint64_t rsp;
+    uint64_t arg;
+    uint64_t gdt_base;
+    uint16_t gdt_limit;
+    uint16_t cs;
+    uint16_t ds;
+    uint16_t reserved;
+};
+_Static_assert(sizeof(struct pv_vcpu_context) == 48, "pv_vcpu_context layout");
+
+/* ---- Steal time (KVM's MSR and struct) ------------------------------------- */
+#define PV_MSR_STEAL_TIME        0x4b564d03u /* MSR_KVM_STEAL_TIME */
+#define PV_STEAL_TIME_ENABLE     (1ull << 0) /* KVM_MSR_ENABLED */
+#define PV_STEAL_TIME_ALIGN      64
+#define PV_VCPU_PREEMPTED        (1u << 0)   /* KVM_VCPU_PREEMPTED */
+#define PV_VCPU_FLUSH_TLB        (1u << 1)   /* KVM_VCPU_FLUSH_TLB */
+
+struct pv_steal_time {
+    uint64_t steal;      /* ns the vCPU was runnable but not running */
+    uint32_t version;    /* odd while the hypervisor updates */
+    uint32_t flags;
+    uint8_t  preempted;  /* PV_VCPU_PREEMPTED | PV_VCPU_FLUSH_TLB */
+    uint8_t  u8_pad[3];
+    uint32_t pad[11];
+};
+_Static_assert(sizeof(struct pv_steal_time) == 64, "kvm_steal_time is 64 bytes");
+
+/* ---- Guest console --------------------------------------------------------- */
+/* The guest's COM1: the hypervisor forwards whole lines as [vmX.vcpuY] ... */
+#define PV_GUEST_COM1        0x3F8
+#define PV_GUEST_COM1_PORTS  8
+
+#endif

@@ -1,0 +1,134 @@
+"""Shared machinery for the system tests: boot pvhv under QEMU through
+tools/pvhv_run.run() (the same path as `make run`) and judge the run by its
+@pvhv records and exit status only, never by free text (DESIGN.md §9-§11).
+
+The Makefile builds build/hv.elf, build/guest.elf and build/pvhv.iso before
+it runs pytest; a missing image makes the test FAIL with a clear message
+(a skipped system test would hide a broken build).
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+
+import pvhv_log  # noqa: E402
+import pvhv_run  # noqa: E402
+
+TIMEOUT_S = 240         # per boot; QEMU TCG is slow but no case needs more
+LOG_TAIL_LINES = 40     # serial lines shown when an assertion fails
+
+MARKERS = {
+    "boot": "a valid configuration boots, every VM finishes, the run passes",
+    "bad_input": "hostile or impossible input is refused with an error record naming the key",
+    "crash": "a misbehaving guest is killed alone; the run reports it and fails",
+    "lock": "lockstress: mutual exclusion holds and pv kick accounting adds up",
+}
+
+
+def pytest_configure(config):
+    for name, doc in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {doc}")
+
+
+class Boot:
+    """One finished run: the pvhv_run.Result plus record helpers."""
+
+    def __init__(self, result, log_path):
+        self.result = result
+        self.log_path = log_path
+        self.records = result.records
+
+    def __getattr__(self, name):            # passed, exit_code, qemu_status, ...
+        return getattr(self.result, name)
+
+    def kind(self, kind):
+        return pvhv_log.of_kind(self.records, kind)
+
+    def one(self, kind):
+        found = self.kind(kind)
+        assert len(found) == 1, f"expected one {kind} record, got {len(found)}\n{self.context()}"
+        return found[0]
+
+    def index(self, kind, keys):
+        return pvhv_log.by_key(self.records, kind, keys)
+
+    def vms(self):
+        """{vm id: vm record}."""
+        return {k[0]: r for k, r in self.index("vm", ("vm",)).items()}
+
+    def context(self):
+        """What an assertion message shows: why, and the end of the log."""
+        tail = "\n".join(self.result.log_text.splitlines()[-LOG_TAIL_LINES:])
+        return (f"run: {self.result.reason}; QEMU status {self.result.qemu_status}; "
+                f"full log {self.log_path}\ncommand: {' '.join(map(str, self.result.cmd))}\n"
+                f"--- last {LOG_TAIL_LINES} serial lines ---\n{tail}")
+
+    def assert_framed(self):
+        """Every run, good or bad: `run` first, `end` last, nothing garbled."""
+        assert self.records, f"no @pvhv records at all\n{self.context()}"
+        assert self.records[0]["kind"] == "run", f"first record is not run\n{self.context()}"
+        assert self.records[-1]["kind"] == "end", f"last record is not end\n{self.context()}"
+        assert self.one("end") is self.records[-1]
+        assert not self.records.malformed, f"malformed @pvhv lines: {self.records.malformed[:3]}\n{self.context()}"
+
+    def assert_passed(self, smp, vms, vcpus):
+        """A good run of `vms` x `vcpus` on `smp` pCPUs, fully reported."""
+        assert not self.timed_out, self.context()
+        self.assert_framed()
+        assert self.passed and self.exit_code == 0, self.context()
+        assert self.qemu_status == pvhv_run.STATUS_PASS, self.context()
+        assert self.kind("error") == [], self.context()
+        run = self.records[0]
+        assert run["pcpus"] == smp, self.context()
+        assert run["config"]["vms"] == vms and run["config"]["vcpus"] == vcpus, self.context()
+        vm_recs = self.vms()
+        assert sorted(vm_recs) == list(range(vms)), self.context()
+        for vm, rec in vm_recs.items():
+            assert rec["state"] == "done", f"vm {vm}: {rec}\n{self.context()}"
+            assert rec["vcpus"] == vcpus, self.context()
+        end = self.records[-1]
+        assert end["status"] == "pass", self.context()
+        assert end["vms_done"] == vms and end["vms_killed"] == 0, self.context()
+        every_vcpu = {(vm, v) for vm in range(vms) for v in range(vcpus)}
+        assert set(self.index("hv_vcpu", ("vm", "vcpu"))) == every_vcpu, self.context()
+        assert set(self.index("pcpu", ("pcpu",))) == {(p,) for p in range(smp)}, self.context()
+
+    def assert_failed_cleanly(self):
+        """A refused or failed run that still ended through the fail code."""
+        assert not self.timed_out, self.context()
+        self.assert_framed()
+        assert not self.passed and self.exit_code != 0, self.context()
+        assert self.qemu_status == pvhv_run.STATUS_FAIL, self.context()
+        assert self.records[-1]["status"] == "fail", self.context()
+
+
+def _need(path, what):
+    if not Path(path).is_file():
+        pytest.fail(f"{what} {path} is missing: build it first (`make`; `make test` does it "
+                    f"before pytest)", pytrace=False)
+
+
+@pytest.fixture
+def boot(tmp_path):
+    """boot(smp=N, args='k=v ...', iso=False, no_guest=False, cpu=...) -> Boot.
+
+    Called from the test body, so a missing image is a test failure, not a
+    setup error. The serial log is kept in the test's tmp_path.
+    """
+    def _boot(smp, args="", iso=False, timeout=TIMEOUT_S, **kw):
+        if iso:
+            _need(pvhv_run.DEFAULT_ISO, "GRUB ISO")
+            kw["iso"] = pvhv_run.DEFAULT_ISO
+        else:
+            _need(pvhv_run.DEFAULT_HV, "hypervisor image")
+            if not kw.get("no_guest"):
+                _need(pvhv_run.DEFAULT_GUEST, "guest image")
+        log_path = tmp_path / "serial.log"
+        result = pvhv_run.run(smp=smp, args=args, timeout=timeout, log=str(log_path),
+                              quiet=True, **kw)
+        return Boot(result, log_path)
+    return _boot

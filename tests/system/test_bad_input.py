@@ -1,0 +1,39 @@
+"""Issue 2 foundation: hostile or impossible input is refused (DESIGN.md §8):
+the run ends through the fail code with an `error` record naming the key and
+an `end` record with status fail. Nothing is silently clamped."""
+
+import pytest
+
+pytestmark = pytest.mark.bad_input
+
+
+@pytest.mark.parametrize("args, key, value", [
+    pytest.param("frobnicate=1", "frobnicate", "1", id="unknown-key"),
+    pytest.param("vms=two", "vms", "two", id="malformed-value"),
+    pytest.param("vms=1000", "vms", "1000", id="too-many-vms"),
+    pytest.param("vcpus=65", "vcpus", "65", id="vcpus-beyond-abi"),
+    pytest.param("mem=64G", "mem", "64G", id="mem-beyond-machine"),
+])
+def test_bad_key_is_refused(boot, args, key, value):
+    """The error record names the key and the value that was given."""
+    run = boot(smp=2, args=args)
+    run.assert_failed_cleanly()
+    errors = [e for e in run.kind("error") if e.get("key") == key]
+    assert errors, f"no error record with key {key!r}: {run.kind('error')}\n{run.context()}"
+    assert str(errors[0].get("value")) == value, run.context()
+    assert run.kind("vm") == [], f"a VM was built despite the error\n{run.context()}"
+
+
+def test_missing_guest_module_is_refused(boot):
+    """Booted without -initrd: an error record with key "guest"."""
+    run = boot(smp=2, no_guest=True)
+    run.assert_failed_cleanly()
+    assert [e for e in run.kind("error") if e.get("key") == "guest"], run.context()
+
+
+def test_cpu_without_svm_is_refused(boot):
+    """A CPU without SVM (and no VMX): an error record, end fail. The key is
+    expected to be "cpu"; any error record is accepted here."""
+    run = boot(smp=2, cpu="qemu64,-svm")
+    run.assert_failed_cleanly()
+    assert run.kind("error"), run.context()

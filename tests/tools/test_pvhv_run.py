@@ -1,0 +1,196 @@
+"""Tests of tools/pvhv_run.py without the real hypervisor: the command line
+it builds, its pass/fail judgement against a fake QEMU (PVHV_QEMU pointing at
+fixtures/fake_qemu.sh), the timeout path, and one real QEMU boot of a
+20-line multiboot stand-in (fixtures/fake_hv.asm)."""
+
+import io
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import pvhv_run
+
+
+@pytest.fixture
+def images(tmp_path):
+    """Placeholder hv/guest files: the fake QEMU never reads them."""
+    hv, guest = tmp_path / "hv.elf", tmp_path / "guest.elf"
+    hv.write_bytes(b"\x7fELF")
+    guest.write_bytes(b"\x7fELF")
+    return {"hv": hv, "guest": guest}
+
+
+@pytest.fixture
+def fake_qemu(monkeypatch, fixtures, tmp_path):
+    """Point PVHV_QEMU at the fake; return a setter for its mode."""
+    monkeypatch.setenv("PVHV_QEMU", str(fixtures / "fake_qemu.sh"))
+    monkeypatch.setenv("FAKE_QEMU_ARGV", str(tmp_path / "argv"))
+
+    def mode(name):
+        monkeypatch.setenv("FAKE_QEMU_MODE", name)
+    return mode
+
+
+def cmd_of(**kw):
+    return pvhv_run.build_cmd(**kw)
+
+
+# --- the command line --------------------------------------------------
+
+def test_cmd_default_kernel_boot(monkeypatch):
+    monkeypatch.delenv("PVHV_QEMU", raising=False)
+    cmd = cmd_of(smp=2, args="vms=2 vcpus=2", hv="h.elf", guest="g.elf")
+    assert cmd == ["qemu-system-x86_64", "-machine", "pc", "-cpu", "qemu64,+svm,+npt",
+                   "-smp", "2", "-m", "512M", "-kernel", "h.elf", "-initrd", "g.elf",
+                   "-append", "vms=2 vcpus=2", "-display", "none", "-no-reboot",
+                   "-serial", "stdio", "-monitor", "none",
+                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                   "-accel", "tcg,thread=multi"]
+
+
+def test_cmd_deterministic_iso_cpu_mem_no_guest():
+    det = cmd_of(deterministic=True, mem="1G", cpu="qemu64,-svm")
+    assert det[-4:] == ["-accel", "tcg,thread=single", "-icount", "shift=5,sleep=off"]
+    assert "1G" in det and "qemu64,-svm" in det
+    iso = cmd_of(iso="x.iso")
+    assert "-cdrom" in iso and "x.iso" in iso
+    assert not {"-kernel", "-initrd", "-append"} & set(iso)
+    no_guest = cmd_of(no_guest=True, hv="h.elf")
+    assert "-initrd" not in no_guest and "-kernel" in no_guest
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(emu="bochs"), "not supported yet"),
+    (dict(emu="vbox"), "unknown emulator"),
+    (dict(smp=0), "--smp 0"),
+    (dict(iso="x.iso", args="vms=1"), "--args cannot be used with --iso"),
+    (dict(no_guest=True, guest="g.elf"), "contradict"),
+])
+def test_cmd_refuses_bad_options(kw, message):
+    with pytest.raises(pvhv_run.RunError, match=message):
+        cmd_of(**kw)
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, str(pvhv_run.__file__), *args],
+                          capture_output=True, text=True, env=env)
+
+
+def test_cli_print_cmd():
+    res = run_cli("--print-cmd", "--smp", "4", "--args", "vms=2 vcpus=4", "--hv", "h.elf",
+                  "--guest", "g.elf")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith(
+        "-smp 4 -m 512M -kernel h.elf -initrd g.elf -append 'vms=2 vcpus=4' -display none "
+        "-no-reboot -serial stdio -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "
+        "-accel tcg,thread=multi")
+
+
+def test_cli_missing_image_is_one_clear_error(tmp_path):
+    res = run_cli("--hv", str(tmp_path / "nope.elf"))
+    assert res.returncode == 1
+    assert res.stderr.strip() == f"pvhv_run: error: hypervisor image {tmp_path / 'nope.elf'} not found (build it first: make)"
+
+
+def test_cli_bochs_not_supported():
+    res = run_cli("--emu", "bochs")
+    assert res.returncode == 1 and "not supported yet" in res.stderr
+
+
+# --- judging a run (fake QEMU) --------------------------------------------
+
+@pytest.mark.parametrize("mode, passed, status, reason", [
+    ("pass", True, 33, "pass: all VMs done"),
+    ("fail", False, 35, "run failed: end status 'fail': vm 0 killed"),
+    ("mismatch", False, 35, "end record says pass but QEMU exit status is 35 (fail code)"),
+    ("passfail", False, 33, "run failed: end status 'fail': vm 0 killed"),
+    ("noend", False, 33, "no end record (QEMU exit status 33)"),
+    ("twoends", False, 33, "run failed: end status 'fail': vm 0 killed"),   # the last end counts
+    ("reset", False, 0, "QEMU exited with status 0 without isa-debug-exit"),
+    ("error", False, 1, "QEMU error: exit status 1: qemu-system-x86_64: -cpu bogus"),
+])
+def test_run_judgement(fake_qemu, images, mode, passed, status, reason):
+    fake_qemu(mode)
+    res = pvhv_run.run(smp=1, args="vms=1", timeout=30, **images)
+    assert res.passed is passed
+    assert res.exit_code == (0 if passed else 1)
+    assert res.qemu_status == status
+    assert res.reason.startswith(reason), res.reason
+    assert res.records[0]["kind"] == "run"
+
+
+def test_run_passes_argv_and_streams_and_logs(fake_qemu, images, tmp_path):
+    fake_qemu("pass")
+    out = io.BytesIO()
+    log = tmp_path / "serial.log"
+    res = pvhv_run.run(smp=3, args="vms=1 vcpus=1", timeout=30, quiet=False, out=out,
+                       log=str(log), **images)
+    assert res.passed
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert argv[argv.index("-smp") + 1] == "3"
+    assert argv[argv.index("-append") + 1] == "vms=1 vcpus=1"
+    assert b"fake qemu booting" in out.getvalue()
+    assert log.read_bytes() == out.getvalue()
+    assert "\r" not in res.log_text           # CRLF from the serial port normalised
+    assert [r["kind"] for r in res.records] == ["run", "vm", "end"]
+
+
+def test_run_quiet_streams_nothing(fake_qemu, images):
+    fake_qemu("pass")
+    out = io.BytesIO()
+    assert pvhv_run.run(timeout=30, quiet=True, out=out, **images).passed
+    assert out.getvalue() == b""
+
+
+def test_run_timeout_kills_qemu_and_its_children(fake_qemu, images):
+    fake_qemu("hang")
+    res = pvhv_run.run(timeout=1, **images)
+    assert not res.passed and res.timed_out and res.exit_code == 1
+    assert res.qemu_status is None
+    assert res.reason == "timeout after 1 s"
+    assert "[vm0.vcpu0] spinning" in res.log_text   # output before the kill is kept
+
+
+def test_run_cannot_start_emulator(monkeypatch, images, tmp_path):
+    monkeypatch.setenv("PVHV_QEMU", str(tmp_path / "no-such-qemu"))
+    with pytest.raises(pvhv_run.RunError, match="cannot start"):
+        pvhv_run.run(timeout=5, **images)
+
+
+def test_cli_exit_codes_follow_judgement(fake_qemu, images):
+    for mode, code in (("pass", 0), ("fail", 1), ("mismatch", 1)):
+        fake_qemu(mode)
+        res = run_cli("--quiet", "--hv", str(images["hv"]), "--guest", str(images["guest"]),
+                      "--timeout", "30")
+        assert res.returncode == code, (mode, res.stderr)
+        assert res.stdout == ""
+        assert res.stderr.startswith("pvhv_run: PASS" if code == 0 else "pvhv_run: FAIL")
+
+
+def test_cli_timeout_message(fake_qemu, images):
+    fake_qemu("hang")
+    res = run_cli("--quiet", "--hv", str(images["hv"]), "--guest", str(images["guest"]),
+                  "--timeout", "1")
+    assert res.returncode == 1 and "timeout after 1 s" in res.stderr
+
+
+# --- one real QEMU boot ------------------------------------------------------
+
+@pytest.mark.parametrize("defines, passed, status", [
+    (["-DPASS=1", "-DHANG=0"], True, 33),
+    (["-DPASS=0", "-DHANG=0"], False, 35),
+    (["-DPASS=1", "-DHANG=1"], False, None),
+])
+def test_real_qemu_with_fake_multiboot_kernel(monkeypatch, fixtures, tmp_path, defines, passed, status):
+    monkeypatch.delenv("PVHV_QEMU", raising=False)
+    for tool in ("nasm", "qemu-system-x86_64"):
+        assert shutil.which(tool), f"{tool} missing: run tools/deps.sh"
+    kernel = tmp_path / "fake_hv.bin"
+    subprocess.run(["nasm", "-f", "bin", *defines, str(fixtures / "fake_hv.asm"), "-o", str(kernel)],
+                   check=True)
+    res = pvhv_run.run(smp=1, hv=kernel, no_guest=True, timeout=3 if status is None else 30)
+    assert res.passed is passed, res.reason
+    assert res.qemu_status == status
+    assert pvhv_run.pvhv_log.first(res.records, "run")["backend"] == "svm"

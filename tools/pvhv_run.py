@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""Boot pvhv once under an emulator and judge the run (DESIGN.md §10).
+
+This is the one path behind `make run`, the system tests and the benchmarks:
+it builds the QEMU command line, streams the serial console live, kills the
+emulator at a timeout, and exits 0 exactly when QEMU ended through
+isa-debug-exit with the pass code (0x10 -> status 33) AND the last `@pvhv`
+`end` record says "status":"pass". Anything else exits 1 with one line why.
+
+Importable: run(smp=..., args=..., timeout=...) -> Result.
+Environment: PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
+fake one).
+"""
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pvhv_log  # noqa: E402  (sits next to this file)
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_HV = REPO / "build" / "hv.elf"
+DEFAULT_GUEST = REPO / "build" / "guest.elf"
+DEFAULT_ISO = REPO / "build" / "pvhv.iso"
+DEFAULT_CPU = "qemu64,+svm,+npt"
+DEFAULT_SMP = 2
+DEFAULT_MEM = "512M"
+DEFAULT_TIMEOUT = 600
+
+# isa-debug-exit turns a write of v into QEMU exit status (v << 1) | 1.
+DEBUG_EXIT_PORT = "0xf4"
+STATUS_PASS = (0x10 << 1) | 1   # 33
+STATUS_FAIL = (0x11 << 1) | 1   # 35
+
+KILL_GRACE_S = 5
+
+
+class RunError(Exception):
+    """The run could not be started: bad options or missing files."""
+
+
+@dataclass
+class Result:
+    """How one boot ended.
+
+    exit_code: what the script exits with: 0 exactly when passed, else 1.
+    qemu_status: QEMU's own exit status (33 pass, 35 fail), None on timeout.
+    reason: one line saying why the run passed or failed.
+    """
+    exit_code: int
+    passed: bool
+    log_text: str
+    records: list
+    reason: str = ""
+    qemu_status: "int | None" = None
+    timed_out: bool = False
+    cmd: list = field(default_factory=list)
+    stderr: str = ""
+
+    def of_kind(self, kind):
+        return pvhv_log.of_kind(self.records, kind)
+
+    def end(self):
+        return pvhv_log.last(self.records, "end")
+
+
+def qemu_binary():
+    return os.environ.get("PVHV_QEMU", "qemu-system-x86_64")
+
+
+def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
+              guest=None, no_guest=False, cpu=DEFAULT_CPU, deterministic=False,
+              emu="qemu"):
+    """The emulator command line as a list; raises RunError on bad options."""
+    if emu == "bochs":
+        raise RunError("--emu bochs is not supported yet (the VMX/Bochs path comes later); use --emu qemu")
+    if emu != "qemu":
+        raise RunError(f"--emu {emu}: unknown emulator (allowed: qemu)")
+    if not isinstance(smp, int) or smp < 1:
+        raise RunError(f"--smp {smp}: must be a positive integer")
+    cmd = [qemu_binary(), "-machine", "pc", "-cpu", cpu, "-smp", str(smp), "-m", mem]
+    if iso is not None:
+        if args:
+            raise RunError("--args cannot be used with --iso: the ISO carries its own command line")
+        if no_guest or guest is not None or hv is not None:
+            raise RunError("--hv/--guest/--no-guest cannot be used with --iso: the ISO carries both")
+        cmd += ["-cdrom", str(iso), "-boot", "d"]
+    else:
+        cmd += ["-kernel", str(hv if hv is not None else DEFAULT_HV)]
+        if no_guest:
+            if guest is not None:
+                raise RunError("--guest and --no-guest contradict each other")
+        else:
+            cmd += ["-initrd", str(guest if guest is not None else DEFAULT_GUEST)]
+        cmd += ["-append", args]
+    cmd += ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT},iosize=0x04"]
+    if deterministic:
+        cmd += ["-accel", "tcg,thread=single", "-icount", "shift=5,sleep=off"]
+    else:
+        cmd += ["-accel", "tcg,thread=multi"]
+    return cmd
+
+
+def _check_inputs(iso, hv, guest, no_guest):
+    """Fail before starting QEMU when a file it needs is missing."""
+    if iso is not None:
+        needed = [("ISO", iso)]
+    else:
+        needed = [("hypervisor", hv if hv is not None else DEFAULT_HV)]
+        if not no_guest:
+            needed.append(("guest", guest if guest is not None else DEFAULT_GUEST))
+    for what, path in needed:
+        if not Path(path).is_file():
+            raise RunError(f"{what} image {path} not found (build it first: make)")
+
+
+def _pump(stream, sinks, chunks):
+    """Copy a pipe to `sinks` as bytes arrive, keeping a copy in `chunks`."""
+    while True:
+        data = os.read(stream.fileno(), 65536)
+        if not data:
+            return
+        chunks.append(data)
+        for sink in list(sinks):
+            try:
+                sink.write(data)
+                sink.flush()
+            except OSError as e:
+                # A closed console (`| head`) must not stall QEMU on a full
+                # pipe; the run goes on and is still judged from `chunks`.
+                print(f"pvhv_run: warning: stopped copying serial output: {e}", file=sys.stderr)
+                sinks.remove(sink)
+
+
+def _kill_group(proc):
+    """End the emulator and anything it started (its own process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=KILL_GRACE_S)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def judge(qemu_status, timed_out, timeout, records, stderr_text):
+    """(passed, reason) for a finished run."""
+    end = pvhv_log.last(records, "end")
+    if timed_out:
+        return False, f"timeout after {timeout:g} s"
+    if qemu_status not in (STATUS_PASS, STATUS_FAIL):
+        detail = stderr_text.strip().splitlines()
+        detail = f": {detail[-1]}" if detail else ""
+        if qemu_status == 0:
+            return False, ("QEMU exited with status 0 without isa-debug-exit "
+                           f"(hypervisor reset or triple-faulted?){detail}")
+        return False, f"QEMU error: exit status {qemu_status}{detail}"
+    if end is None:
+        return False, f"no end record (QEMU exit status {qemu_status})"
+    status = end.get("status")
+    if status != "pass":
+        return False, f"run failed: end status {status!r}: {end.get('reason', 'no reason given')}"
+    if qemu_status != STATUS_PASS:
+        return False, f"end record says pass but QEMU exit status is {qemu_status} (fail code)"
+    return True, f"pass: {end.get('reason', 'end status pass')}"
+
+
+def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
+        iso=None, emu="qemu", log=None, quiet=True, hv=None, guest=None,
+        no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None):
+    """Boot once and return a Result. Raises RunError if it cannot start.
+
+    `out` is a binary stream for the live console (default sys.stdout's
+    buffer); nothing is streamed when `quiet`. `log` is a file path that
+    receives the raw serial output as it arrives.
+    """
+    cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
+                    no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
+    _check_inputs(iso, hv, guest, no_guest)
+    sinks = []
+    if not quiet:
+        sinks.append(out if out is not None else sys.stdout.buffer)
+    log_file = open(log, "wb") if log else None
+    if log_file:
+        sinks.append(log_file)
+    out_chunks, err_chunks = [], []
+    try:
+        try:
+            # Own session: a timeout kill reaches everything QEMU (or a fake
+            # script) started, and stdin stays away from the serial port.
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            raise RunError(f"cannot start {cmd[0]}: {e.strerror}") from e
+        pumps = [threading.Thread(target=_pump, args=(proc.stdout, sinks, out_chunks), daemon=True),
+                 threading.Thread(target=_pump, args=(proc.stderr, [], err_chunks), daemon=True)]
+        for t in pumps:
+            t.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+        except KeyboardInterrupt:
+            _kill_group(proc)
+            raise
+        for t in pumps:
+            t.join(timeout=KILL_GRACE_S)
+    finally:
+        if log_file:
+            log_file.close()
+    log_text = b"".join(out_chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
+    stderr_text = b"".join(err_chunks).decode("utf-8", errors="replace")
+    records = pvhv_log.parse(log_text)
+    qemu_status = None if timed_out else proc.returncode
+    passed, reason = judge(qemu_status, timed_out, timeout, records, stderr_text)
+    return Result(exit_code=0 if passed else 1, passed=passed, log_text=log_text,
+                  records=records, reason=reason, qemu_status=qemu_status,
+                  timed_out=timed_out, cmd=cmd, stderr=stderr_text)
+
+
+def _parser():
+    ap = argparse.ArgumentParser(
+        description="Boot pvhv under QEMU; exit 0 exactly when the run passes.")
+    ap.add_argument("--smp", type=int, default=DEFAULT_SMP, help=f"pCPUs (QEMU -smp), default {DEFAULT_SMP}")
+    ap.add_argument("--args", default="", metavar="CMDLINE", help="hypervisor command line (key=value words)")
+    ap.add_argument("--mem", default=DEFAULT_MEM, help=f"machine memory, default {DEFAULT_MEM}")
+    ap.add_argument("--iso", nargs="?", const=str(DEFAULT_ISO), default=None,
+                    help=f"boot the GRUB ISO (default {DEFAULT_ISO.relative_to(REPO)}) instead of -kernel")
+    ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator (bochs: not yet)")
+    ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                    help=f"kill the emulator after this long, default {DEFAULT_TIMEOUT}")
+    ap.add_argument("--log", metavar="FILE", help="also write the serial output here")
+    ap.add_argument("--quiet", action="store_true", help="do not stream the serial output")
+    ap.add_argument("--hv", help=f"hypervisor ELF, default {DEFAULT_HV.relative_to(REPO)}")
+    ap.add_argument("--guest", help=f"guest ELF module, default {DEFAULT_GUEST.relative_to(REPO)}")
+    ap.add_argument("--no-guest", action="store_true", help="boot without a guest module (tests the error path)")
+    ap.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL", help=f"QEMU -cpu, default {DEFAULT_CPU}")
+    ap.add_argument("--deterministic", action="store_true",
+                    help="single-threaded TCG with -icount shift=5,sleep=off (reproducible runs)")
+    ap.add_argument("--print-cmd", action="store_true", help="print the emulator command and exit")
+    return ap
+
+
+def main(argv=None):
+    opts = _parser().parse_args(argv)
+    common = dict(smp=opts.smp, args=opts.args, mem=opts.mem, iso=opts.iso, hv=opts.hv,
+                  guest=opts.guest, no_guest=opts.no_guest, cpu=opts.cpu,
+                  deterministic=opts.deterministic, emu=opts.emu)
+    try:
+        if opts.print_cmd:
+            print(shlex.join(build_cmd(**common)))
+            return 0
+        started = time.monotonic()
+        result = run(timeout=opts.timeout, log=opts.log, quiet=opts.quiet, **common)
+    except RunError as e:
+        print(f"pvhv_run: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pvhv_run: interrupted", file=sys.stderr)
+        return 130
+    elapsed = time.monotonic() - started
+    print(f"pvhv_run: {'PASS' if result.passed else 'FAIL'}: {result.reason} ({elapsed:.1f} s)",
+          file=sys.stderr)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
