@@ -67,6 +67,7 @@ static const struct virt_ops svm_ops = {
     .msr_read = svm_msr_read,
     .msr_write = svm_msr_write,
     .dump = svm_dump,
+    .request_tlb_flush = svm_request_tlb_flush,
 };
 
 const struct virt_ops *svm_probe(char *err, unsigned errlen)

@@ -25,6 +25,7 @@ struct svm_vcpu {
     uint8_t *vmcb;                /* page-aligned, identity-mapped */
     uint32_t asid;
     int last_cpu;                 /* pCPU of its last entry, -1 if none */
+    int flush_pending;            /* flush this ASID at the next entry */
 };
 
 extern uint32_t svm_features;     /* CPUID 0x8000000A EDX */
@@ -48,6 +49,7 @@ int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 void svm_translate_exit(struct vcpu *v, struct vexit *e);
+void svm_request_tlb_flush(struct vcpu *v);
 
 /* svm_run.asm */
 void svm_world_switch(void *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);

@@ -16,12 +16,18 @@ static void prepare_tlb(struct svm_cpu *sc, struct svm_vcpu *sv, struct vcpu *v,
     uint8_t tlb = TLB_CONTROL_NONE;
     /* Stale entries for this ASID exist on this pCPU if another vCPU used
        the ASID here since, or if this vCPU ran elsewhere in between. */
-    if (sc->asid_owner[sv->asid] != v || sv->last_cpu != (int)cpu)
+    if (sc->asid_owner[sv->asid] != v || sv->last_cpu != (int)cpu || sv->flush_pending)
         tlb = (svm_features & SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
                                                      : TLB_CONTROL_FLUSH_ALL;
+    sv->flush_pending = 0;
     sc->asid_owner[sv->asid] = v;
     sv->last_cpu = (int)cpu;
     *vmcb8(sv->vmcb, VMCB_TLB_CONTROL) = tlb;
+}
+
+void svm_request_tlb_flush(struct vcpu *v)
+{
+    ((struct svm_vcpu *)v->arch)->flush_pending = 1;
 }
 
 void svm_vcpu_run(struct vcpu *v, struct vexit *e)

@@ -9,6 +9,7 @@
 #include "../core/percpu.h"
 
 const struct virt_ops *virt;
+struct virt_settings virt_settings;
 
 const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen)
 {

@@ -73,7 +73,18 @@ struct virt_ops {
     int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
     int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
     void (*dump)(struct vcpu *v, void (*out)(const char *fmt, ...));
+    /* Flush this vCPU's guest TLB (its ASID/VPID) at its next entry: the
+       pv deferred remote flush (DESIGN §6). */
+    void (*request_tlb_flush)(struct vcpu *v);
 };
+
+/* Run-wide settings the backends read when building a vCPU. */
+struct virt_settings {
+    int ple;                 /* pause-loop exiting on/off */
+    uint32_t ple_window;     /* VMX: PLE_Window; SVM: pause filter count */
+    uint32_t ple_gap;        /* VMX: PLE_Gap; SVM: pause filter threshold */
+};
+extern struct virt_settings virt_settings;
 
 extern const struct virt_ops *virt;
 
