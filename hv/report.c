@@ -8,6 +8,7 @@
 #include "cfg.h"
 #include "fmt.h"
 #include "hist.h"
+#include "pv_abi.h"
 #include "core/console.h"
 #include "core/json.h"
 #include "core/percpu.h"
@@ -116,6 +117,12 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "kicks_received", s->kicks_received);
     json_u64(&j, "irqs_injected", s->irqs_injected);
     json_u64(&j, "io_ignored", s->io_ignored);
+    json_u64(&j, "tlb_flushes_on_entry", s->tlb_flushes_on_entry);
+    json_u64(&j, "pause_exits", s->pause_exits);
+    json_u64(&j, "ple_exits", s->ple_exits);
+    json_u64(&j, "directed_yields", s->directed_yields);
+    json_u64(&j, "yields_no_candidate", s->yields_no_candidate);
+    json_u64(&j, "steal_registered", (v->steal_msr & PV_STEAL_TIME_ENABLE) != 0);
     pv_hist_json(hist, sizeof(hist), &s->kick_to_run);
     json_raw(&j, "kick_to_run", hist);
     json_emit(&j);

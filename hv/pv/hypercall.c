@@ -24,7 +24,8 @@ void console_guest_byte(struct vcpu *v, char c);
 uint32_t pv_features(void)
 {
     return (1u << PV_FEATURE_PV_UNHALT) | (1u << PV_FEATURE_PV_SEND_IPI) |
-           (1u << PV_FEATURE_PV_SCHED_YIELD);
+           (1u << PV_FEATURE_PV_SCHED_YIELD) | (1u << PV_FEATURE_STEAL_TIME) |
+           (1u << PV_FEATURE_PV_TLB_FLUSH);
 }
 
 static struct vcpu *target_vcpu(struct vcpu *v, uint64_t apic_id)

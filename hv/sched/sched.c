@@ -16,6 +16,7 @@
 #include "../core/time.h"
 #include "../core/x86.h"
 #include "../report.h"
+#include "../pv/steal.h"
 #include "../virt/exit.h"
 #include "../virt/irq.h"
 #include "../virt/vcpu.h"
@@ -160,6 +161,7 @@ static void put(struct vcpu *v, enum exit_action act)
     } else {
         if (act == ACT_CONTINUE)
             v->stats.preemptions++;
+        steal_on_preempt(v);
         make_runnable(v, 0);
     }
     spin_unlock_irqrestore(&sched_lock, f);
@@ -192,6 +194,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
 
     cpu->current = v;
     cpu->need_resched = 0;
+    steal_on_enter(v);
     lapic_timer_oneshot_us(slice_us);
     for (;;) {
         __atomic_store_n(&v->notify, 0, __ATOMIC_SEQ_CST);

@@ -43,6 +43,11 @@ struct vcpu_stats {
     uint64_t kicks_received;
     uint64_t irqs_injected;
     uint64_t io_ignored;       /* port I/O outside the emulated COM1 */
+    uint64_t tlb_flushes_on_entry; /* deferred pv flushes done at entry */
+    uint64_t ple_exits;        /* pause loops detected */
+    uint64_t directed_yields;  /* ... that yielded to a preempted sibling */
+    uint64_t yields_no_candidate; /* ... that found no sibling to yield to */
+    uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     struct pv_hist kick_to_run; /* TSC cycles from kick to running */
 };
 
@@ -71,6 +76,9 @@ struct vcpu {
     char line[VCPU_CONSOLE_LINE + 1];
     unsigned line_len;
     uint8_t uart_lcr;
+    uint64_t steal_msr;        /* MSR_KVM_STEAL_TIME as the guest wrote it */
+    uint64_t pause_window_start; /* software PLE: TSC of the window start */
+    uint32_t pause_count;      /* software PLE: PAUSE exits in the window */
     struct vcpu_stats stats;
 };
 
