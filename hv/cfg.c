@@ -26,7 +26,13 @@ static const struct key keys[] = {
     { "vms", K_UINT, 1, CFG_MAX_VMS, 0, "2", "VMs" },
     { "vcpus", K_UINT, 1, CFG_MAX_VCPUS, 0, "2", "vCPUs per VM" },
     { "mem", K_SIZE, CFG_MEM_MIN, CFG_MEM_MAX, 0, "16M", "bytes per VM" },
-    { "sched", K_WORD, 0, 0, "rr", "rr", 0 },
+    { "sched", K_WORD, 0, 0, "rr|gang", "rr", 0 },
+    { "ple", K_WORD, 0, 0, "on|off", "off", 0 },
+    { "ple_window", K_UINT, 1, 1ull << 31, 0, "4096", "PAUSEs (SVM filter) or cycles (VMX)" },
+    { "ple_gap", K_UINT, 0, 1ull << 31, 0, "128", "cycles" },
+    { "ple_exits", K_UINT, 1, 1000000, 0, "8", "PAUSE exits per ms (software filter)" },
+    { "boost", K_WORD, 0, 0, "on|off", "on", 0 },
+    { "preempt_check", K_WORD, 0, 0, "on|off", "off", 0 },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
     { "lock", K_WORD, 0, 0, "ticket|pvticket", "pvticket", 0 },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
@@ -146,6 +152,12 @@ static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
     else if (!strcmp(name, "mem")) c->mem = n;
     else if (!strcmp(name, "sched")) pv_snprintf(c->sched, sizeof(c->sched), "%s", v);
     else if (!strcmp(name, "slice")) c->slice_ms = n;
+    else if (!strcmp(name, "ple")) c->ple = !strcmp(v, "on");
+    else if (!strcmp(name, "ple_window")) c->ple_window = n;
+    else if (!strcmp(name, "ple_gap")) c->ple_gap = n;
+    else if (!strcmp(name, "ple_exits")) c->ple_exits = n;
+    else if (!strcmp(name, "boost")) c->boost = !strcmp(v, "on");
+    else if (!strcmp(name, "preempt_check")) c->preempt_check = !strcmp(v, "on");
     else if (!strcmp(name, "lock")) pv_snprintf(c->lock, sizeof(c->lock), "%s", v);
     else if (!strcmp(name, "spin_threshold")) c->spin_threshold = n;
     else if (!strcmp(name, "locks")) c->locks = n;
@@ -318,6 +330,13 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
     else if (!strcmp(name, "mem")) pv_snprintf(buf, n, "%luM", c->mem / MIB);
     else if (!strcmp(name, "sched")) pv_snprintf(buf, n, "%s", c->sched);
     else if (!strcmp(name, "slice")) pv_snprintf(buf, n, "%lu", c->slice_ms);
+    else if (!strcmp(name, "ple")) pv_snprintf(buf, n, "%s", c->ple ? "on" : "off");
+    else if (!strcmp(name, "ple_window")) pv_snprintf(buf, n, "%lu", c->ple_window);
+    else if (!strcmp(name, "ple_gap")) pv_snprintf(buf, n, "%lu", c->ple_gap);
+    else if (!strcmp(name, "ple_exits")) pv_snprintf(buf, n, "%lu", c->ple_exits);
+    else if (!strcmp(name, "boost")) pv_snprintf(buf, n, "%s", c->boost ? "on" : "off");
+    else if (!strcmp(name, "preempt_check"))
+        pv_snprintf(buf, n, "%s", c->preempt_check ? "on" : "off");
     else if (!strcmp(name, "lock")) pv_snprintf(buf, n, "%s", c->lock);
     else if (!strcmp(name, "spin_threshold")) pv_snprintf(buf, n, "%lu", c->spin_threshold);
     else if (!strcmp(name, "task")) pv_snprintf(buf, n, "%s", c->task);

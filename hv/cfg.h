@@ -27,6 +27,10 @@ struct cfg {
     uint64_t vms, vcpus, mem;
     char sched[8];
     uint64_t slice_ms;
+    int ple;                   /* pause-loop exiting */
+    uint64_t ple_window, ple_gap, ple_exits;
+    int boost;                 /* woken vCPUs go to the front of the queue */
+    int preempt_check;         /* guest pvticket waiters watch the holder */
     char lock[12];
     uint64_t spin_threshold;
     uint32_t tasks;            /* CFG_TASK_* */

@@ -15,6 +15,7 @@
 #include "core/power.h"
 #include "core/time.h"
 #include "core/x86.h"
+#include "sched/sched.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
 
@@ -138,6 +139,7 @@ static void vm_record(struct vm *vm)
                           : vm->state == VM_KILLED ? "killed" : "running");
     json_str(&j, "reason", vm->reason);
     json_u64(&j, "guest_status", vm->guest_status);
+    json_u64(&j, "coskew_ns", cycles_to_ns(vm->coskew_cycles));
     json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
                                ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
     json_emit(&j);
@@ -154,6 +156,19 @@ static void pcpu_record(struct percpu *c)
     json_u64(&j, "vmruns", c->vmruns);
     json_u64(&j, "timer_irqs", c->timer_irqs);
     json_u64(&j, "wake_irqs", c->wake_irqs);
+    json_emit(&j);
+}
+
+static void sched_record(void)
+{
+    struct json j;
+    json_begin(&j, "sched");
+    json_str(&j, "policy", sched_policy_name());
+    json_u64(&j, "slice_us", sched_slice_us());
+    json_u64(&j, "gang_switches", sched_stats.gang_switches);
+    json_u64(&j, "cross_vm_overlaps", sched_stats.cross_vm_overlaps);
+    json_bool(&j, "ple", virt_settings.ple);
+    json_bool(&j, "ple_hw", virt_settings.ple_hw);
     json_emit(&j);
 }
 
@@ -202,6 +217,7 @@ void report_and_finish(void)
             vcpu_record(&vms[i].vcpus[c]);
     for (unsigned i = 0; i < nr_pcpus; i++)
         pcpu_record(&percpus[i]);
+    sched_record();
     int pass = 1;
     for (unsigned i = 0; i < nr_vms; i++) {
         vm_record(&vms[i]);

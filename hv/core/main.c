@@ -103,6 +103,10 @@ void hv_main(uint32_t magic, uint64_t info)
 
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
+    virt_settings.ple = cfg.ple;
+    virt_settings.ple_window = (uint32_t)cfg.ple_window;
+    virt_settings.ple_gap = (uint32_t)cfg.ple_gap;
+    virt_settings.ple_exits = (uint32_t)cfg.ple_exits;
     virt_cpu_enable(&percpus[0]);
     if (vm_create_all(&cfg, &bi.modules[0]))
         power_finish(0, "could not build the VMs");

@@ -97,7 +97,8 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
 
 static int reserved_kind(const char *k, size_t len)
 {
-    static const char *const reserved[] = { "run", "vm", "end", "hv_vcpu", "pcpu", "error" };
+    static const char *const reserved[] = { "run", "vm", "end", "hv_vcpu", "pcpu",
+                                            "error", "sched" };
     for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (strlen(reserved[i]) == len && !strncmp(reserved[i], k, len))
             return 1;
@@ -160,9 +161,12 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
         break;
     case PV_HC_SCHED_YIELD:
         v->stats.hypercalls[HC_STAT_SCHED_YIELD]++;
-        ret = target_vcpu(v, r->rbx) ? 0 : -PV_EINVAL;
-        if (ret == 0)
-            act = ACT_YIELD;
+        if (!target_vcpu(v, r->rbx)) {
+            ret = -PV_EINVAL;
+            break;
+        }
+        ret = 0;
+        act = sched_yield_to(v, target_vcpu(v, r->rbx));
         break;
     case PV_HC_VCPU_START:
         v->stats.hypercalls[HC_STAT_VCPU_START]++;

@@ -5,53 +5,25 @@
  */
 #include "sched.h"
 
-#include "../virt/vcpu.h"
+#include "runq.h"
 
-static struct vcpu *head, *tail;
+static struct runq queue;
 
-static void rr_enqueue(struct vcpu *v, int front)
-{
-    v->next = 0;
-    if (!head) {
-        head = tail = v;
-    } else if (front) {
-        v->next = head;
-        head = v;
-    } else {
-        tail->next = v;
-        tail = v;
-    }
-}
+static void rr_enqueue(struct vcpu *v, int front) { runq_push(&queue, v, front); }
 
 static struct vcpu *rr_pick(struct percpu *cpu)
 {
     (void)cpu;
-    struct vcpu *v = head;
-    if (v) {
-        head = v->next;
-        if (!head)
-            tail = 0;
-        v->next = 0;
-    }
-    return v;
+    return runq_take(&queue, 0, 0);
 }
 
-static void rr_remove(struct vcpu *v)
+static void rr_remove(struct vcpu *v) { runq_remove(&queue, v); }
+
+static int rr_has_runnable(struct percpu *cpu)
 {
-    struct vcpu **pp = &head, *prev = 0;
-    while (*pp && *pp != v) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    if (!*pp)
-        return;
-    *pp = v->next;
-    if (tail == v)
-        tail = prev;
-    v->next = 0;
+    (void)cpu;
+    return runq_any(&queue, 0, 0);
 }
-
-static int rr_has_runnable(void) { return head != 0; }
 
 const struct sched_policy sched_rr = {
     .name = "rr",

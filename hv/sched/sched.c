@@ -27,6 +27,9 @@
 static spinlock_t sched_lock = SPINLOCK_INIT;
 static const struct sched_policy *policy;
 static uint64_t slice_us;
+static int boost;
+uint64_t sched_slice_cycles;
+struct sched_stats sched_stats;
 static uint64_t deadline_tsc;    /* run timeout, 0 = none */
 static uint64_t timeout_ms;
 static volatile int run_over;
@@ -35,9 +38,13 @@ int sched_init(const struct cfg *cfg)
 {
     if (!strcmp(cfg->sched, "rr"))
         policy = &sched_rr;
+    else if (!strcmp(cfg->sched, "gang"))
+        policy = &sched_gang;
     else
         return -1;
     slice_us = cfg->slice_ms * 1000;
+    sched_slice_cycles = ns_to_cycles(slice_us * 1000);
+    boost = cfg->boost;
     timeout_ms = cfg->timeout_ms;
     if (cfg->timeout_ms)
         deadline_tsc = rdtsc() + ns_to_cycles(cfg->timeout_ms * 1000000ull);
@@ -45,14 +52,38 @@ int sched_init(const struct cfg *cfg)
 }
 
 uint64_t sched_slice_us(void) { return slice_us; }
+const char *sched_policy_name(void) { return policy ? policy->name : "none"; }
 
-/* Called with the lock held. */
+/* Co-run skew: time some vCPU of the VM ran while a sibling was runnable
+   but not running (what gang scheduling exists to avoid). */
+static void account_vm(struct vm *vm, uint64_t now)
+{
+    if (vm->nr_running && vm->nr_runnable)
+        vm->coskew_cycles += now - vm->skew_since;
+    vm->skew_since = now;
+}
+
+/* Called with the lock held, after any run-queue change for v. */
 static void set_state(struct vcpu *v, enum vcpu_state s)
 {
     uint64_t now = rdtsc();
-    v->stats.state_cycles[v->state] += now - v->state_since;
+    enum vcpu_state from = v->state;
+    struct vm *vm = v->vm;
+
+    v->stats.state_cycles[from] += now - v->state_since;
     v->state_since = now;
+    account_vm(vm, now);
+    vm->nr_running -= from == VCPU_RUNNING;
+    vm->nr_runnable -= from == VCPU_RUNNABLE;
+    vm->nr_running += s == VCPU_RUNNING;
+    vm->nr_runnable += s == VCPU_RUNNABLE;
+    if (s == VCPU_RUNNING)
+        for (unsigned i = 0; i < nr_vms; i++)
+            if (&vms[i] != vm && vms[i].nr_running)
+                sched_stats.cross_vm_overlaps++;
     v->state = s;
+    if (policy->state_changed)
+        policy->state_changed(v, from, s);
 }
 
 static void wake_idle_pcpu(void)
@@ -65,11 +96,61 @@ static void wake_idle_pcpu(void)
     }
 }
 
+void sched_wake_idle_all(void)
+{
+    for (unsigned i = 0; i < nr_pcpus; i++)
+        if (percpus[i].idle && &percpus[i] != this_cpu())
+            lapic_send_ipi(percpus[i].apic_id, VEC_WAKE);
+}
+
+void sched_force_resched(struct percpu *cpu)
+{
+    cpu->need_resched = 1;
+    if (cpu != this_cpu())
+        lapic_send_ipi(cpu->apic_id, VEC_WAKE);
+}
+
+static int any_idle_pcpu(void)
+{
+    for (unsigned i = 0; i < nr_pcpus; i++)
+        if (percpus[i].idle)
+            return 1;
+    return 0;
+}
+
+/* Wake-up preemption (boost=on), like CFS gives a task that slept: with no
+   idle pCPU, the pCPU whose vCPU has run longest gives way at once instead
+   of at its slice end. Policies with their own rules (gang) opt out. */
+static void preempt_for_wakeup(void)
+{
+    struct percpu *victim = 0;
+    uint64_t oldest = UINT64_MAX;
+
+    if (policy->must_leave || any_idle_pcpu())
+        return;
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        struct vcpu *cur = percpus[i].current;
+        if (cur && cur->state == VCPU_RUNNING && cur->state_since < oldest) {
+            oldest = cur->state_since;
+            victim = &percpus[i];
+        }
+    }
+    if (victim)
+        sched_force_resched(victim);
+}
+
 static void make_runnable(struct vcpu *v, int front)
 {
-    set_state(v, VCPU_RUNNABLE);
     policy->enqueue(v, front);
+    set_state(v, VCPU_RUNNABLE);
     wake_idle_pcpu();
+}
+
+/* Lock held: move a queued vCPU to the front of its queue. */
+static void to_front(struct vcpu *v)
+{
+    policy->remove(v);
+    policy->enqueue(v, 1);
 }
 
 void sched_start_vcpu(struct vcpu *v)
@@ -92,8 +173,12 @@ void sched_notify(struct vcpu *v, int kick)
             __atomic_store_n(&v->kicked, 0, __ATOMIC_SEQ_CST);
             if (kick)
                 v->kick_tsc = rdtsc();
-            make_runnable(v, 0);
+            make_runnable(v, boost);
+            if (boost)
+                preempt_for_wakeup();
         }
+    } else if (v->state == VCPU_RUNNABLE && boost) {
+        to_front(v);
     } else if (v->state == VCPU_RUNNING && v->pcpu >= 0 &&
                &percpus[v->pcpu] != this_cpu()) {
         lapic_send_ipi(percpus[v->pcpu].apic_id, VEC_WAKE);
@@ -123,6 +208,45 @@ int virt_entry_must_abort(struct vcpu *v)
 {
     struct percpu *cpu = this_cpu();
     return v->notify || cpu->need_resched || v->vm->state != VM_RUNNING || run_over;
+}
+
+enum exit_action sched_yield_to(struct vcpu *v, struct vcpu *target)
+{
+    enum exit_action act = ACT_CONTINUE;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    if (target != v && target->state == VCPU_RUNNABLE) {
+        to_front(target);
+        v->stats.directed_yields++;
+        act = ACT_YIELD;
+    } else {
+        v->stats.yields_no_candidate++;
+    }
+    spin_unlock_irqrestore(&sched_lock, f);
+    return act;
+}
+
+enum exit_action sched_pause_loop(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    enum exit_action act = ACT_CONTINUE;
+    uint64_t f = spin_lock_irqsave(&sched_lock);
+    /* Round robin from the last vCPU boosted, so siblings take turns. */
+    for (unsigned i = 1; i <= vm->nr_vcpus; i++) {
+        unsigned idx = (vm->last_boosted + i) % vm->nr_vcpus;
+        struct vcpu *c = &vm->vcpus[idx];
+        if (c != v && c->state == VCPU_RUNNABLE) {
+            to_front(c);
+            vm->last_boosted = idx;
+            act = ACT_YIELD;
+            break;
+        }
+    }
+    if (act == ACT_YIELD)
+        v->stats.directed_yields++;
+    else
+        v->stats.yields_no_candidate++;
+    spin_unlock_irqrestore(&sched_lock, f);
+    return act;
 }
 
 static struct vcpu *pick(struct percpu *cpu)
@@ -167,10 +291,10 @@ static void put(struct vcpu *v, enum exit_action act)
     spin_unlock_irqrestore(&sched_lock, f);
 }
 
-static int others_waiting(void)
+static int must_leave(struct percpu *cpu, struct vcpu *v)
 {
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    int r = policy->has_runnable();
+    int r = policy->must_leave ? policy->must_leave(cpu, v) : policy->has_runnable(cpu);
     spin_unlock_irqrestore(&sched_lock, f);
     return r;
 }
@@ -210,7 +334,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
         if (cpu->need_resched) {
             if (cpu->index == 0)
                 check_timeout();
-            if (others_waiting())
+            if (must_leave(cpu, v))
                 break;          /* slice over: preempted */
             cpu->need_resched = 0;
             lapic_timer_oneshot_us(slice_us);
@@ -226,7 +350,7 @@ static void idle(struct percpu *cpu)
 {
     irq_disable();
     uint64_t f = spin_lock_irqsave(&sched_lock);
-    int work = policy->has_runnable() || run_over;
+    int work = policy->has_runnable(cpu) || run_over;
     if (!work)
         cpu->idle = 1;
     spin_unlock_irqrestore(&sched_lock, f);

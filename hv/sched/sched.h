@@ -28,10 +28,30 @@ struct sched_policy {
     void (*enqueue)(struct vcpu *v, int front);
     struct vcpu *(*pick)(struct percpu *cpu);
     void (*remove)(struct vcpu *v);
-    int (*has_runnable)(void);
+    /* Is there a vCPU this pCPU may run now? */
+    int (*has_runnable)(struct percpu *cpu);
+    /* Optional: v moved between states (after any queue change). */
+    void (*state_changed)(struct vcpu *v, int from, int to);
+    /* Optional: the slice timer fired while v ran on cpu; must v leave?
+       Without it, v leaves when has_runnable(cpu). */
+    int (*must_leave)(struct percpu *cpu, struct vcpu *v);
 };
 
 extern const struct sched_policy sched_rr;
+extern const struct sched_policy sched_gang;
+
+/* Scheduler-wide counters for the report (lock-free reads at the end). */
+struct sched_stats {
+    uint64_t gang_switches;     /* gang: turns handed from one VM to the next */
+    uint64_t cross_vm_overlaps; /* times a vCPU started while another VM's ran */
+};
+extern struct sched_stats sched_stats;
+extern uint64_t sched_slice_cycles;
+
+/* For policies: make cpu leave its vCPU at the next exit. */
+void sched_force_resched(struct percpu *cpu);
+void sched_wake_idle_all(void);
+const char *sched_policy_name(void);
 
 /* Returns 0, or -1 if the policy name is unknown. */
 int sched_init(const struct cfg *cfg);
@@ -44,5 +64,10 @@ void sched_notify(struct vcpu *v, int kick);
 /* A VM ended: take its vCPUs out of the queues, poke running ones. */
 void sched_vm_finished(struct vm *vm);
 uint64_t sched_slice_us(void);
+/* Pause-loop exit: directed yield to a preempted sibling (KVM's
+   kvm_vcpu_on_spin); ACT_YIELD if one was found, else ACT_CONTINUE. */
+enum exit_action sched_pause_loop(struct vcpu *v);
+/* PV_SCHED_YIELD: yield to target if it is runnable but not running. */
+enum exit_action sched_yield_to(struct vcpu *v, struct vcpu *target);
 
 #endif

@@ -52,6 +52,17 @@ int svm_vcpu_init(struct vcpu *v)
         INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
         INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_MONITOR |
         INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+    if (virt_settings.ple) {
+        *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_PAUSE;
+        if (svm_features & SVM_FEAT_PAUSE_FILTER) {
+            *vmcb16(vmcb, VMCB_PAUSE_COUNT) =
+                (uint16_t)(virt_settings.ple_window > 0xFFFF ? 0xFFFF : virt_settings.ple_window);
+            if (svm_features & SVM_FEAT_PAUSE_THRESHOLD)
+                *vmcb16(vmcb, VMCB_PAUSE_THRESHOLD) =
+                    (uint16_t)(virt_settings.ple_gap > 0xFFFF ? 0xFFFF : virt_settings.ple_gap);
+            virt_settings.ple_hw = 1;
+        }
+    }
     *vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm_iopm;
     *vmcb64(vmcb, VMCB_MSRPM_BASE) = (uint64_t)(uintptr_t)svm_msrpm;
     *vmcb32(vmcb, VMCB_ASID) = sv->asid;

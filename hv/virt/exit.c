@@ -9,9 +9,11 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../core/console.h"
+#include "../core/time.h"
 #include "../core/x86.h"
 
 #define EXC_UD 6
+#define PLE_SW_WINDOW_US 1000
 
 static void dump_line(const char *fmt, ...)
 {
@@ -49,10 +51,30 @@ static enum exit_action handle_hlt(struct vcpu *v, struct vexit *e)
     return ACT_BLOCK;
 }
 
+/*
+ * A PAUSE exit. With a hardware filter (SVM pause filter, VMX PLE) the exit
+ * itself means "pause loop". Without one (QEMU TCG's SVM) every PAUSE exits
+ * and a loop is ple_exits PAUSE exits within PLE_SW_WINDOW_US of TSC time.
+ */
 static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
 {
     vcpu_skip_insn(v, e);
-    return ACT_CONTINUE;
+    v->stats.pause_exits++;
+    if (!virt_settings.ple)
+        return ACT_CONTINUE;
+    if (!virt_settings.ple_hw) {
+        uint64_t now = rdtsc();
+        if (now - v->pause_window_start > ns_to_cycles(PLE_SW_WINDOW_US * 1000)) {
+            v->pause_window_start = now;
+            v->pause_count = 0;
+        }
+        if (++v->pause_count < virt_settings.ple_exits)
+            return ACT_CONTINUE;
+        v->pause_count = 0;
+        v->pause_window_start = now;
+    }
+    v->stats.ple_exits++;
+    return sched_pause_loop(v);
 }
 
 static enum exit_action handle_shutdown(struct vcpu *v, struct vexit *e)

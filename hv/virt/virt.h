@@ -83,6 +83,8 @@ struct virt_settings {
     int ple;                 /* pause-loop exiting on/off */
     uint32_t ple_window;     /* VMX: PLE_Window; SVM: pause filter count */
     uint32_t ple_gap;        /* VMX: PLE_Gap; SVM: pause filter threshold */
+    uint32_t ple_exits;      /* software filter: PAUSE exits per window */
+    int ple_hw;              /* set by the backend: hardware detects loops */
 };
 extern struct virt_settings virt_settings;
 
