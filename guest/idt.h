@@ -26,6 +26,11 @@ void idt_load(void);
 void idt_set_handler(unsigned vector, irq_handler_t fn);
 /* Interrupts that arrived on a vector nobody registered. */
 uint64_t idt_spurious_count(void);
+/* Arms a one-shot catch of exception `vector`: the faulting instruction
+   (insn_len bytes) is skipped instead of ending the VM. */
+void idt_expect_fault(int vector, unsigned insn_len);
+/* Disarms it; returns 1 if the fault happened. */
+int idt_fault_seen(void);
 /* Loads an IDT with limit 0: the next exception triple-faults (crash task). */
 void idt_load_empty(void);
 

@@ -6,6 +6,7 @@
 #include "env.h"
 #include "hypercall.h"
 #include "percpu.h"
+#include "steal.h"
 
 static unsigned plat_cpu_id(void) { return this_cpu(); }
 static unsigned long plat_irq_save(void) { return irq_save_flags(); }
@@ -15,6 +16,7 @@ static void plat_irq_restore(unsigned long f) { irq_restore_flags(f); }
 static void plat_halt(void) { halt_irqs_off(); }
 static void plat_kick(unsigned cpu) { hc_kick_cpu(cpu); }
 static void plat_relax(void) { cpu_relax(); }
+static int plat_vcpu_is_preempted(unsigned cpu) { return vcpu_is_preempted(cpu); }
 
 static struct pv_lock_platform plat = {
     .cpu_id = plat_cpu_id,
@@ -23,6 +25,7 @@ static struct pv_lock_platform plat = {
     .halt = plat_halt,
     .kick = plat_kick,
     .relax = plat_relax,
+    .vcpu_is_preempted = plat_vcpu_is_preempted,
 };
 
 const struct pv_lock_platform *lockplat_get(void)

@@ -14,6 +14,7 @@
 #include "lock.h"
 #include "lockplat.h"
 #include "report.h"
+#include "pvstring.h"
 #include "rng.h"
 #include "smp.h"
 #include "tsc.h"
@@ -50,6 +51,7 @@ static struct {
     uint32_t spin_threshold;
     unsigned locks;
     uint64_t cs, think, duration_ms, ops, seed;
+    int preempt_check;         /* preempt_check=on: watch the holder */
 } cfg;
 
 static struct ls_lock locks[LS_MAX_LOCKS];
@@ -75,6 +77,13 @@ static void configure(void)
     cfg.ops = cfg_u64("ops", 0, 0, UINT64_MAX);
     cfg.seed = cfg_u64("seed", 1, 0, UINT64_MAX);
     cfg.kind = cfg.asked;
+    cfg.preempt_check = 0;
+    if (cfg_str("preempt_check", name, sizeof(name)) >= 0) {
+        if (!strcmp(name, "on"))
+            cfg.preempt_check = 1;
+        else if (strcmp(name, "off"))
+            cfg_bad("preempt_check", name, "allowed: on, off");
+    }
 }
 
 /* vCPU0, while every other vCPU waits at the barrier after this. */
@@ -97,6 +106,10 @@ static void setup(void)
         vcpus[i].latency = (struct pv_hist){ 0 };
     }
     pv_lock_setup(cfg.kind, lockplat_get(), cfg.spin_threshold, lstats);
+    if (cfg.preempt_check && !pv_has(PV_FEATURE_STEAL_TIME))
+        kprintf("lockstress: preempt_check=on needs steal time, which is "
+                "absent; waiters will not see preempted holders\n");
+    pv_lock_set_preempt_check(cfg.preempt_check);
 }
 
 /* The critical section: checks and the protected work. */
@@ -164,9 +177,11 @@ static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
     b = pv_hist_json(me->json + a, n - (size_t)a, &me->latency);
     c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b, n - (size_t)(a + b),
                     ",\"slow_path\":%lu,\"halts\":%lu,\"kicks_sent\":%lu,"
-                    "\"spurious_wakeups\":%lu,\"violations\":%lu}",
+                    "\"spurious_wakeups\":%lu,\"preempted_holder\":%lu,"
+                    "\"preempt_check\":%s,\"violations\":%lu}",
                     st->slow_path, st->halts, st->kicks_sent,
-                    st->spurious_wakeups, me->violations);
+                    st->spurious_wakeups, st->preempted_holder,
+                    cfg.preempt_check ? "true" : "false", me->violations);
     if ((size_t)(a + b + c) >= n)
         kprintf("lockstress vcpu %u: report would need %d bytes, dropped\n",
                 cpu, a + b + c);

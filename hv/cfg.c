@@ -36,13 +36,16 @@ static const struct key keys[] = {
     { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
     { "lock", K_WORD, 0, 0, "ticket|pvticket", "pvticket", 0 },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
-    { "task", K_TASKS, 0, 0, "smp|lockstress", "lockstress", 0 },
+    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress", "lockstress", 0 },
     { "locks", K_UINT, 1, 64, 0, "1", "locks" },
     { "cs", K_UINT, 0, 1000000, 0, "200", "iterations" },
     { "think", K_UINT, 0, 1000000, 0, "200", "iterations" },
     { "duration", K_UINT, 1, 3600000, 0, "2000", "ms" },
     { "ops", K_UINT, 0, 1000000000000ull, 0, "0", "acquisitions per vCPU" },
     { "seed", K_UINT, 0, UINT64_MAX, 0, "1", 0 },
+    { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0 },
+    { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, "8", "pages" },
+    { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, "1", "writer vCPUs" },
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0 },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)" },
     { "backend", K_WORD, 0, 0, "auto|svm", "auto", 0 },
@@ -111,6 +114,10 @@ static int parse_tasks(const char *v, struct cfg *c)
             t |= CFG_TASK_SMP;
         else if (l == 10 && !strncmp(p, "lockstress", 10))
             t |= CFG_TASK_LOCKSTRESS;
+        else if (l == 3 && !strncmp(p, "abi", 3))
+            t |= CFG_TASK_ABI;
+        else if (l == 9 && !strncmp(p, "tlbstress", 9))
+            t |= CFG_TASK_TLBSTRESS;
         else
             return -1;
         p = *e ? e + 1 : e;
@@ -166,6 +173,9 @@ static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
     else if (!strcmp(name, "duration")) c->duration_ms = n;
     else if (!strcmp(name, "ops")) c->ops = n;
     else if (!strcmp(name, "seed")) c->seed = n;
+    else if (!strcmp(name, "tlb")) pv_snprintf(c->tlb, sizeof(c->tlb), "%s", v);
+    else if (!strcmp(name, "tlb_pages")) c->tlb_pages = n;
+    else if (!strcmp(name, "tlb_writers")) c->tlb_writers = n;
     else if (!strcmp(name, "timeout")) c->timeout_ms = n;
     else if (!strcmp(name, "backend")) pv_snprintf(c->backend, sizeof(c->backend), "%s", v);
     else if (!strcmp(name, "done"))
@@ -236,6 +246,12 @@ static int check_combination(const struct cfg *c, struct cfg_error *err)
         pv_snprintf(v, sizeof(v), "%lu", c->vcpus);
         return fail(err, "vcpus", v, "vms=%lu x vcpus=%lu = %lu vCPUs; at most %u in all",
                     c->vms, c->vcpus, c->vms * c->vcpus, CFG_MAX_TOTAL_VCPUS);
+    }
+    if ((c->tasks & CFG_TASK_TLBSTRESS) && c->tlb_writers >= c->vcpus) {
+        pv_snprintf(v, sizeof(v), "%lu", c->tlb_writers);
+        return fail(err, "tlb_writers", v, "tlbstress needs a reader: with vcpus=%lu, "
+                    "allowed: 1..%lu writers (and vcpus >= 2)", c->vcpus,
+                    c->vcpus > 1 ? c->vcpus - 1 : 1);
     }
     if (c->crash != CFG_CRASH_NONE && c->crash_vm >= c->vms) {
         pv_snprintf(v, sizeof(v), "%lu:%s", c->crash_vm,
@@ -346,6 +362,9 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
     else if (!strcmp(name, "duration")) pv_snprintf(buf, n, "%lu", c->duration_ms);
     else if (!strcmp(name, "ops")) pv_snprintf(buf, n, "%lu", c->ops);
     else if (!strcmp(name, "seed")) pv_snprintf(buf, n, "%lu", c->seed);
+    else if (!strcmp(name, "tlb")) pv_snprintf(buf, n, "%s", c->tlb);
+    else if (!strcmp(name, "tlb_pages")) pv_snprintf(buf, n, "%lu", c->tlb_pages);
+    else if (!strcmp(name, "tlb_writers")) pv_snprintf(buf, n, "%lu", c->tlb_writers);
     else if (!strcmp(name, "timeout")) pv_snprintf(buf, n, "%lu", c->timeout_ms);
     else if (!strcmp(name, "backend")) pv_snprintf(buf, n, "%s", c->backend);
     else if (!strcmp(name, "done"))

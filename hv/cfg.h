@@ -19,6 +19,10 @@
 #define CFG_MEM_ALIGN     ((uint64_t)2 << 20) /* nested paging maps 2 MiB pages */
 #define CFG_TASK_SMP       (1u << 0)
 #define CFG_TASK_LOCKSTRESS (1u << 1)
+#define CFG_TASK_ABI       (1u << 2)
+#define CFG_TASK_TLBSTRESS (1u << 3)
+#define CFG_TLB_MAX_PAGES  512          /* one guest page table */
+#define CFG_TLB_MAX_WRITERS 63          /* at least one vCPU reads */
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
 enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };
@@ -36,6 +40,8 @@ struct cfg {
     uint32_t tasks;            /* CFG_TASK_* */
     char task[32];             /* as given, canonical order */
     uint64_t locks, cs, think, duration_ms, ops, seed;
+    char tlb[8];               /* tlbstress: native|pv */
+    uint64_t tlb_pages, tlb_writers;
     enum cfg_crash crash;
     uint64_t crash_vm;
     uint64_t timeout_ms;

@@ -35,10 +35,17 @@ void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
     pv_lock_cfg.spin_threshold =
         spin_threshold ? spin_threshold : PV_SPIN_THRESHOLD_DEFAULT;
     pv_lock_cfg.stats = stats ? stats : spare_stats;
+    pv_lock_cfg.preempt_check = 0;
     cur_ops = kind_ops[kind];
     if (cur_ops->reset)
         cur_ops->reset();
     /* Publish the whole configuration before any CPU uses a lock. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void pv_lock_set_preempt_check(int on)
+{
+    pv_lock_cfg.preempt_check = on;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

@@ -13,9 +13,12 @@
 #define PV_LOCK_MAX_CPUS 64
 #define PV_SPIN_THRESHOLD_DEFAULT (1u << 15)
 
-/* head in bits 15:0, tail in bits 31:16; one 32-bit word. */
+/* head in bits 15:0, tail in bits 31:16; one 32-bit word. holder is only a
+   hint (CPU id + 1 of the last owner, 0 = none) for waiters that watch for a
+   preempted holder; the lock protocol never depends on it. */
 typedef struct {
     volatile uint32_t val;
+    volatile uint16_t holder;
 } pv_spinlock_t;
 
 #define PV_SPINLOCK_INIT { 0 }
@@ -39,6 +42,10 @@ struct pv_lock_platform {
     /* Wake cpu from halt, or make its next halt return at once. */
     void (*kick)(unsigned cpu);
     void (*relax)(void);            /* body of a spin loop: PAUSE */
+    /* Optional (NULL = never): is cpu's vCPU preempted right now? With it,
+       a pvticket waiter whose lock holder is preempted stops spinning early
+       and halts (pv_lock_set_preempt_check). */
+    int (*vcpu_is_preempted)(unsigned cpu);
 };
 
 /* Per-CPU counters, written only by their own CPU. */
@@ -48,12 +55,16 @@ struct pv_lock_cpu_stats {
     uint64_t kicks_sent;       /* kick() calls made by this CPU's unlocks */
     uint64_t spurious_wakeups; /* halt() returned but our ticket was not served */
     uint64_t kick_misses;      /* slow-path flag set but no waiter found */
+    uint64_t preempted_holder; /* spins cut short: the holder was preempted */
 };
 
 /* Must be called once before any lock is used. stats has nr_cpus entries. */
 void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
                    uint32_t spin_threshold, struct pv_lock_cpu_stats *stats);
 const char *pv_lock_kind_name(enum pv_lock_kind kind);
+/* pvticket: stop spinning early when the holder's vCPU is preempted (needs
+   the platform's vcpu_is_preempted). Off after pv_lock_setup. */
+void pv_lock_set_preempt_check(int on);
 /* Returns 0 and sets *kind, or -1 if name is unknown. */
 int pv_lock_kind_parse(const char *name, enum pv_lock_kind *kind);
 

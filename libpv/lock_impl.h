@@ -45,6 +45,7 @@ struct pv_lock_cfg {
     const struct pv_lock_platform *plat;
     uint32_t spin_threshold;
     struct pv_lock_cpu_stats *stats;
+    int preempt_check;
 };
 
 extern struct pv_lock_cfg pv_lock_cfg;

@@ -20,6 +20,7 @@
 #define SLOWPATH_FLAG   1u          /* bit 0 of the tail half */
 #define SLOWPATH_BIT    (SLOWPATH_FLAG << PV_TICKET_SHIFT)
 #define CACHE_LINE      64
+#define PREEMPT_CHECK_EVERY 64      /* spins between holder checks */
 
 /* What one CPU is halted on. Written only by its CPU, read by unlockers. */
 struct wait_slot {
@@ -75,6 +76,15 @@ static bool slow_wait(pv_spinlock_t *lock, uint16_t me)
     return got;
 }
 
+/* Spinning is pointless while the holder cannot run (preempt_check=on). */
+static bool holder_preempted(const pv_spinlock_t *lock)
+{
+    const struct pv_lock_platform *plat = pv_lock_cfg.plat;
+    uint16_t h = lock->holder;
+    return pv_lock_cfg.preempt_check && plat->vcpu_is_preempted && h &&
+           plat->vcpu_is_preempted((unsigned)h - 1);
+}
+
 static void pvticket_lock(pv_spinlock_t *lock)
 {
     uint32_t old = __atomic_fetch_add(&lock->val,
@@ -83,19 +93,25 @@ static void pvticket_lock(pv_spinlock_t *lock)
     uint16_t me = ticket_of(pv_ticket_tail(old));
 
     if (pv_ticket_head(old) == me)
-        return;
+        goto owned;
     /* After a spurious wake-up we spin again rather than halting at once:
        the lock is likely moving, and a stale kick is cheaper to absorb by
        spinning than by another exit to the hypervisor. */
     for (;;) {
         for (uint32_t n = pv_lock_cfg.spin_threshold; n; n--) {
             if (served(lock, me))
-                return;
+                goto owned;
+            if (n % PREEMPT_CHECK_EVERY == 0 && holder_preempted(lock)) {
+                pv_lock_my_stats()->preempted_holder++;
+                break;
+            }
             pv_lock_cfg.plat->relax();
         }
         if (slow_wait(lock, me))
-            return;
+            goto owned;
     }
+owned:
+    lock->holder = (uint16_t)(pv_lock_cfg.plat->cpu_id() + 1);
 }
 
 /* Kick every CPU halted on {lock, next}. Normally there is exactly one; a
