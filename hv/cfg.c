@@ -59,7 +59,7 @@ static int fail(struct cfg_error *err, const char *key, const char *value,
 static int fail(struct cfg_error *err, const char *key, const char *value,
                 const char *fmt, ...)
 {
-    char why[200];
+    char why[448];
     va_list ap;
     va_start(ap, fmt);
     pv_vsnprintf(why, sizeof(why), fmt, ap);
@@ -102,30 +102,37 @@ static int parse_size(const char *v, uint64_t *out)
     return 0;
 }
 
+static const struct {
+    const char *name;
+    uint32_t bit;
+} task_names[] = {
+    { "smp", CFG_TASK_SMP },
+    { "lockstress", CFG_TASK_LOCKSTRESS },
+    { "tlbstress", CFG_TASK_TLBSTRESS },
+    { "abi", CFG_TASK_ABI },
+};
+
+/* Tasks run in the order given; each at most once, so the list always fits
+   c->task and the guest sees exactly what the run record shows. */
 static int parse_tasks(const char *v, struct cfg *c)
 {
     uint32_t t = 0;
-    for (const char *p = v; *p;) {
+    for (const char *p = v;;) {
         const char *e = p;
         while (*e && *e != ',')
             e++;
         size_t l = (size_t)(e - p);
-        if (l == 3 && !strncmp(p, "smp", 3))
-            t |= CFG_TASK_SMP;
-        else if (l == 10 && !strncmp(p, "lockstress", 10))
-            t |= CFG_TASK_LOCKSTRESS;
-        else if (l == 3 && !strncmp(p, "abi", 3))
-            t |= CFG_TASK_ABI;
-        else if (l == 9 && !strncmp(p, "tlbstress", 9))
-            t |= CFG_TASK_TLBSTRESS;
-        else
-            return -1;
-        p = *e ? e + 1 : e;
-        if (!*p && *e)
-            return -1;          /* trailing comma */
+        unsigned i = 0;
+        while (i < sizeof(task_names) / sizeof(task_names[0]) &&
+               (strlen(task_names[i].name) != l || strncmp(p, task_names[i].name, l)))
+            i++;
+        if (i == sizeof(task_names) / sizeof(task_names[0]) || (t & task_names[i].bit))
+            return -1;          /* unknown, empty (",," or trailing) or repeated */
+        t |= task_names[i].bit;
+        if (!*e)
+            break;
+        p = e + 1;
     }
-    if (!t)
-        return -1;
     c->tasks = t;
     pv_snprintf(c->task, sizeof(c->task), "%s", v);
     return 0;
@@ -195,7 +202,8 @@ static void describe_allowed(const struct key *k, char *buf, size_t n)
                     k->min / MIB, k->max / MIB, CFG_MEM_ALIGN / MIB);
         break;
     case K_TASKS:
-        pv_snprintf(buf, n, "allowed: a comma-separated list of %s", k->words);
+        pv_snprintf(buf, n, "allowed: a comma-separated list of %s, each at most once",
+                    k->words);
         break;
     default:
         pv_snprintf(buf, n, "allowed: %s", k->words);
@@ -244,7 +252,7 @@ static int check_combination(const struct cfg *c, struct cfg_error *err)
     char v[24];
     if (c->vms * c->vcpus > CFG_MAX_TOTAL_VCPUS) {
         pv_snprintf(v, sizeof(v), "%lu", c->vcpus);
-        return fail(err, "vcpus", v, "vms=%lu x vcpus=%lu = %lu vCPUs; at most %u in all",
+        return fail(err, "vcpus", v, "vms=%lu x vcpus=%lu = %lu vCPUs; allowed: at most %u in all",
                     c->vms, c->vcpus, c->vms * c->vcpus, CFG_MAX_TOTAL_VCPUS);
     }
     if ((c->tasks & CFG_TASK_TLBSTRESS) && c->tlb_writers >= c->vcpus) {
@@ -284,8 +292,9 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
         size_t wl = (size_t)(p - w);
         if (wl >= sizeof(word)) {
             pv_snprintf(word, 40, "%s", w);
-            return fail(err, "cmdline", word, "word longer than %u characters",
-                        WORD_MAX - 1);
+            return fail(err, "cmdline", word, "word longer than %u characters; "
+                        "allowed: key=value words of at most %u characters",
+                        WORD_MAX - 1, WORD_MAX - 1);
         }
         memcpy(word, w, wl);
         word[wl] = '\0';
@@ -293,7 +302,8 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
         while (*eq && *eq != '=')
             eq++;
         if (!*eq)
-            return fail(err, word, "", "expected key=value");
+            return fail(err, word[0] ? word : "cmdline", "",
+                        "expected key=value; allowed: space-separated key=value words");
         *eq = '\0';
         const char *v = eq + 1;
         unsigned k = 0;
@@ -302,16 +312,21 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
         if (k == NKEYS) {
             char known[400];
             size_t len = 0;
-            for (unsigned i = 0; i < NKEYS; i++)
-                len += (size_t)pv_snprintf(known + len, sizeof(known) - len, "%s%s",
-                                           i ? " " : "", keys[i].name);
+            for (unsigned i = 0; i < NKEYS && len + 1 < sizeof(known); i++) {
+                int w = pv_snprintf(known + len, sizeof(known) - len, "%s%s",
+                                    i ? " " : "", keys[i].name);
+                len = len + (size_t)w < sizeof(known) ? len + (size_t)w : sizeof(known) - 1;
+            }
             return fail(err, word, v, "unknown key; known keys: %s", known);
         }
         if (seen[k])
-            return fail(err, word, v, "given twice");
+            return fail(err, word, v, "given twice; allowed: each key at most once");
         seen[k] = 1;
-        if (!*v)
-            return fail(err, word, v, "empty value");
+        if (!*v) {
+            char allowed[160];
+            describe_allowed(&keys[k], allowed, sizeof(allowed));
+            return fail(err, word, v, "empty value; %s", allowed);
+        }
         if (apply(c, &keys[k], v, err))
             return -1;
     }

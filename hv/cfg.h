@@ -38,7 +38,7 @@ struct cfg {
     char lock[12];
     uint64_t spin_threshold;
     uint32_t tasks;            /* CFG_TASK_* */
-    char task[32];             /* as given, canonical order */
+    char task[48];             /* as given: each task once, in run order */
     uint64_t locks, cs, think, duration_ms, ops, seed;
     char tlb[8];               /* tlbstress: native|pv */
     uint64_t tlb_pages, tlb_writers;
@@ -52,7 +52,7 @@ struct cfg {
 struct cfg_error {
     char key[32];
     char value[64];
-    char message[256];
+    char message[512];
 };
 
 /* Fills cfg with defaults, then applies cmdline. 0 on success, -1 with err. */

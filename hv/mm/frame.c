@@ -29,7 +29,7 @@ static void set_used(uint64_t f, int used)
 
 static void mark_range(uint64_t start, uint64_t end, int used)
 {
-    if (start >= FRAME_LIMIT)
+    if (start >= FRAME_LIMIT || end <= start)
         return;
     if (end > FRAME_LIMIT)
         end = FRAME_LIMIT;
@@ -97,23 +97,28 @@ uint64_t frame_alloc_contig(uint64_t count, uint64_t align)
     return f * FRAME_SIZE;
 }
 
-void frame_free_contig(uint64_t pa, uint64_t count)
+int frame_free_contig(uint64_t pa, uint64_t count)
 {
+    /* Frame 0 is never handed out, and nothing outside the bitmap exists. */
+    if (pa % FRAME_SIZE || pa == 0 || pa >= FRAME_LIMIT || count == 0 ||
+        count > FRAME_COUNT - pa / FRAME_SIZE)
+        return -1;
     spin_lock(&frame_lock);
     for (uint64_t i = 0; i < count; i++)
         set_used(pa / FRAME_SIZE + i, 0);
     spin_unlock(&frame_lock);
+    return 0;
 }
 
-void frame_free(uint64_t pa) { frame_free_contig(pa, 1); }
+int frame_free(uint64_t pa) { return frame_free_contig(pa, 1); }
 
 uint64_t frame_free_count(void) { return nr_free; }
 
 uint64_t frame_largest_run(uint64_t align)
 {
     uint64_t step = align / FRAME_SIZE, best = 0;
-    if (step == 0)
-        step = 1;
+    if (align < FRAME_SIZE || (align & (align - 1)))
+        return 0;
     spin_lock(&frame_lock);
     for (uint64_t f = step; f < FRAME_COUNT; f += step) {
         uint64_t n = 0;

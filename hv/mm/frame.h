@@ -27,8 +27,10 @@ uint64_t frame_alloc(void);
 /* count contiguous frames aligned to align bytes (a power of two >= 4096),
    or 0 when no such run exists. */
 uint64_t frame_alloc_contig(uint64_t count, uint64_t align);
-void frame_free(uint64_t pa);
-void frame_free_contig(uint64_t pa, uint64_t count);
+/* Returns -1 (and changes nothing) for frame 0, an unaligned address or a
+   range outside the bitmap. */
+int frame_free(uint64_t pa);
+int frame_free_contig(uint64_t pa, uint64_t count);
 uint64_t frame_free_count(void);
 /* The largest aligned run that frame_alloc_contig could still return. */
 uint64_t frame_largest_run(uint64_t align);

@@ -381,6 +381,28 @@ static void visit_one(void *ctx, const char *key, const char *value, int is_numb
     }
 }
 
+/* Each task once: a repeated one is refused (it used to overflow the stored
+   list, so the guest got a command line it could not parse). */
+static void test_task_list(void **state)
+{
+    (void)state;
+    struct cfg c = parsed("task=lockstress,smp");
+    assert_string_equal(c.task, "lockstress,smp");
+    assert_int_equal(c.tasks, CFG_TASK_LOCKSTRESS | CFG_TASK_SMP);
+    refused("task=lockstress,lockstress,lockstress", "task", NULL, 1);
+    refused("task=smp,,lockstress", "task", NULL, 1);
+    refused("task=smp,", "task", NULL, 1);
+}
+
+/* The unknown-key message lists every key, the last one included. */
+static void test_unknown_key_lists_all(void **state)
+{
+    (void)state;
+    struct cfg_error e = refused("frobnicate=1", "frobnicate", "1", 0);
+    assert_non_null(strstr(e.message, " done"));
+    assert_non_null(strstr(e.message, "vms "));
+}
+
 static void test_for_each(void **state)
 {
     struct cfg c = parsed("vms=3 lock=ticket");
@@ -411,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_format_small_buffer),
         cmocka_unit_test(test_for_each),
+        cmocka_unit_test(test_task_list),
+        cmocka_unit_test(test_unknown_key_lists_all),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

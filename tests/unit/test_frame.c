@@ -186,8 +186,23 @@ static void test_frame_zero(void **state)
     assert_int_equal(frame_alloc_contig(16, FRAME_SIZE), 0);
     /* frame 0 is not a start, but alignment still counts from it */
     assert_int_equal(frame_alloc_contig(4, 16 * KIB), 16 * KIB);
-    frame_free_contig(16 * KIB, 4);
+    assert_int_equal(frame_free_contig(16 * KIB, 4), 0);
     assert_int_equal(drain(from1, N(from1), NULL, 0), 15);
+}
+
+/* Freeing what the allocator never manages is refused and changes nothing. */
+static void test_free_invalid(void **state)
+{
+    const struct mem_region ram[] = { { 0, 64 * KIB } };
+
+    (void)state;
+    frame_init(ram, N(ram), NULL, 0, NULL);
+    uint64_t before = frame_free_count();
+    assert_int_equal(frame_free(0), -1);
+    assert_int_equal(frame_free(FRAME_LIMIT), -1);
+    assert_int_equal(frame_free(FRAME_SIZE + 1), -1);
+    assert_int_equal(frame_free_contig(FRAME_LIMIT - FRAME_SIZE, 2), -1);
+    assert_int_equal(frame_free_count(), before);
 }
 
 static void test_alloc_free(void **state)
@@ -367,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_contig_fragmented),
         cmocka_unit_test(test_contig_bad_args),
         cmocka_unit_test(test_largest_run),
+        cmocka_unit_test(test_free_invalid),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
