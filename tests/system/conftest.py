@@ -26,6 +26,7 @@ MARKERS = {
     "bad_input": "hostile or impossible input is refused with an error record naming the key",
     "crash": "a misbehaving guest is killed alone; the run reports it and fails",
     "lock": "lockstress: mutual exclusion holds and pv kick accounting adds up",
+    "sched": "over-commit scheduling: gang, PLE, steal time, boost, hostile values",
 }
 
 
