@@ -43,6 +43,7 @@
 #define IDT_VECTORS 256
 #define VEC_FIRST_EXTERNAL 32
 #define VEC_IPI_CALL 0xF0 /* "call function / ack" IPI of the smp task */
+#define VEC_TLB_FLUSH 0xF1 /* remote TLB flush request (guest/tlbflush.c) */
 
 /* Boot protocols. */
 #define MB1_HEADER_MAGIC 0x1BADB002u

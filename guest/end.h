@@ -11,7 +11,8 @@ enum guest_fail_code {
     FAIL_SMP = 2,           /* a vCPU did not come up or ack its IPI */
     FAIL_CONFIG = 3,        /* bad command line value or boot hand-over */
     FAIL_EXCEPTION = 4,     /* unexpected CPU exception in the guest */
-    FAIL_CRASH_SURVIVED = 5 /* crash= asked to die but the VM lived on */
+    FAIL_CRASH_SURVIVED = 5, /* crash= asked to die but the VM lived on */
+    FAIL_STALE_TLB = 6      /* a read went through a flushed translation */
 };
 
 /* Ends the whole VM as passed (vCPU0 when all tasks are done). */

@@ -9,6 +9,7 @@
 #include "idt.h"
 #include "percpu.h"
 #include "smp.h"
+#include "steal.h"
 #include "tasks.h"
 
 void guest_main(uint32_t magic, uint32_t info_gpa);
@@ -32,6 +33,7 @@ void guest_main(uint32_t magic, uint32_t info_gpa)
                 pv_has(PV_FEATURE_PV_SCHED_YIELD) ? " pv_sched_yield" : "");
     /* Every setting is checked before any other vCPU runs. */
     tasks_configure();
+    steal_register(0);
     smp_announce(0);
     smp_start_aps();
     irq_enable();
@@ -47,6 +49,7 @@ void ap_main(uint64_t id)
         guest_fail(FAIL_SMP, "vCPU start context does not match");
     }
     idt_load();
+    steal_register((unsigned)id);  /* before "up": tasks may rely on it */
     smp_announce((unsigned)id);
     irq_enable();
     tasks_run((unsigned)id);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "pvstring.h"
 #include "smp.h"
+#include "steal.h"
 
 #define TASK_LIST_MAX 16
 #define TASK_ARG_MAX 256
@@ -13,6 +14,8 @@
 static const struct task *const known[] = {
     &task_smp,
     &task_lockstress,
+    &task_tlbstress,
+    &task_abi,
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -43,7 +46,8 @@ void tasks_configure(void)
             end++;
         t = lookup(p, (size_t)(end - p));
         if (!t)
-            cfg_bad("task", arg, "each item must be one of smp, lockstress");
+            cfg_bad("task", arg, "each item must be one of smp, lockstress, "
+                    "tlbstress, abi");
         /* smp always runs first anyway; do not run it twice. */
         if (t != &task_smp) {
             if (list_len == TASK_LIST_MAX)
@@ -76,6 +80,7 @@ void tasks_run(unsigned cpu)
             guest_fail(rc, "task failed");
         }
     }
+    steal_report(cpu);
     /* Nobody ends the VM while another vCPU is still reporting. */
     smp_barrier();
     if (cpu == 0)

@@ -18,6 +18,8 @@ struct task {
 
 extern const struct task task_smp;
 extern const struct task task_lockstress;
+extern const struct task task_abi;
+extern const struct task task_tlbstress;
 
 /* crash=VM:KIND (task_crash.c). */
 void crash_configure(void);

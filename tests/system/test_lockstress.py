@@ -64,7 +64,7 @@ def test_pvticket_overcommit_halts_and_kicks_add_up(boot):
     per VM the guests' kicks_sent equals the hypervisor's kicks_received."""
     # A short spin makes the slow path certain: with wake-up boost the VMs'
     # vCPUs often end up co-scheduled, and long spins then rarely run out.
-    run = lockstress(boot, "pvticket", vms=2, extra="spin_threshold=512")
+    run = lockstress(boot, "pvticket", vms=2, extra="spin_threshold=16")
     check_mutual_exclusion(run, "pvticket", vms=2)
     guest = run.kind("lock_vcpu")
     assert sum(r["halts"] for r in guest) > 0, run.context()
