@@ -48,7 +48,7 @@ static const struct key keys[] = {
     { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, "1", "writer vCPUs" },
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0 },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)" },
-    { "backend", K_WORD, 0, 0, "auto|svm", "auto", 0 },
+    { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0 },
     { "done", K_WORD, 0, 0, "exit|halt|reboot", "exit", 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -10,14 +10,25 @@ isa-debug-exit with the pass code (0x10 -> status 33) AND the last `@pvhv`
 Importable: run(smp=..., args=..., timeout=...) -> Result.
 Environment: PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
 fake one).
+
+--emu bochs (Intel VMX): Bochs cannot load multiboot kernels, so each run
+builds a GRUB ISO in a temporary directory (hv.elf, guest.elf and a grub.cfg
+carrying --args), writes a bochsrc for a VMX-capable CPU model and runs
+Bochs under `script` (its `term` display wants a terminal) with `c` fed to
+its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
+exit status means nothing (DESIGN.md §1): the run is judged by the `end`
+record alone, and Bochs is stopped once that record is complete.
 """
 
 import argparse
 import os
+import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +52,18 @@ STATUS_PASS = (0x10 << 1) | 1   # 33
 STATUS_FAIL = (0x11 << 1) | 1   # 35
 
 KILL_GRACE_S = 5
+
+# Bochs (VMX): a Skylake-X model offers VMX with EPT, VPID, unrestricted
+# guest, PAUSE-loop exiting and the preemption timer.
+BOCHS_CPU_MODEL = "corei7_skylake_x"
+BOCHS_IPS = 80_000_000          # emulated instructions per emulated second
+BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+BOCHS_VGABIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
+BOCHS_DEFAULT_MEM = "512M"
+BOCHS_POLL_S = 0.2              # serial file polling interval
+BOCHS_EXIT_GRACE_S = 3          # after the end record, before killing Bochs
+# A grub.cfg word that needs no quoting.
+GRUB_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_=,.:/+@%-]+$")
 
 
 class RunError(Exception):
@@ -81,9 +104,10 @@ def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
               emu="qemu"):
     """The emulator command line as a list; raises RunError on bad options."""
     if emu == "bochs":
-        raise RunError("--emu bochs is not supported yet (the VMX/Bochs path comes later); use --emu qemu")
+        _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
+        return bochs_cmd("<run dir>/bochsrc")
     if emu != "qemu":
-        raise RunError(f"--emu {emu}: unknown emulator (allowed: qemu)")
+        raise RunError(f"--emu {emu}: unknown emulator (allowed: qemu, bochs)")
     if not isinstance(smp, int) or smp < 1:
         raise RunError(f"--smp {smp}: must be a positive integer")
     cmd = [qemu_binary(), "-machine", "pc", "-cpu", cpu, "-smp", str(smp), "-m", mem]
@@ -177,6 +201,180 @@ def judge(qemu_status, timed_out, timeout, records, stderr_text):
     return True, f"pass: {end.get('reason', 'end status pass')}"
 
 
+def _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic):
+    if not isinstance(smp, int) or smp < 1:
+        raise RunError(f"--smp {smp}: must be a positive integer")
+    if iso is not None and (args or no_guest or guest is not None or hv is not None):
+        raise RunError("--args/--hv/--guest/--no-guest cannot be used with --iso: the ISO carries its own")
+    if no_guest and guest is not None:
+        raise RunError("--guest and --no-guest contradict each other")
+    if cpu != DEFAULT_CPU:
+        raise RunError("--cpu is a QEMU option; under Bochs the CPU model is "
+                       f"{BOCHS_CPU_MODEL} (tools/pvhv_run.py BOCHS_CPU_MODEL)")
+    if deterministic:
+        raise RunError("--deterministic is a QEMU option (Bochs runs with clock sync=none, "
+                       "which is already instruction-count based)")
+    for tool in ("bochs", "script") + (("grub-mkrescue",) if iso is None else ()):
+        if shutil.which(tool) is None:
+            raise RunError(f"{tool} not found (Debian: apt-get install bochs bochs-term bochsbios "
+                           "vgabios grub-pc-bin grub-common xorriso mtools)")
+
+
+def bochs_cmd(rc_path):
+    """Bochs under `script`: its term display needs a terminal."""
+    return ["script", "-qfec", f"bochs -q -f {shlex.quote(str(rc_path))}", "/dev/null"]
+
+
+def _grub_word(word):
+    if GRUB_PLAIN_WORD.match(word):
+        return word
+    if "'" in word:
+        raise RunError(f"--args word {word!r}: a single quote cannot be passed through grub.cfg")
+    return f"'{word}'"
+
+
+def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False):
+    """A GRUB ISO whose only menu entry boots hv.elf with `args`."""
+    root = Path(workdir) / "iso"
+    (root / "boot" / "grub").mkdir(parents=True)
+    shutil.copy(hv if hv is not None else DEFAULT_HV, root / "boot" / "hv.elf")
+    lines = ["set timeout=0", "set default=0", 'menuentry "pvhv" {',
+             "    multiboot2 /boot/hv.elf " + " ".join(_grub_word(w) for w in args.split())]
+    if not no_guest:
+        shutil.copy(guest if guest is not None else DEFAULT_GUEST, root / "boot" / "guest.elf")
+        lines.append("    module2 /boot/guest.elf guest")
+    lines += ["    boot", "}", ""]
+    (root / "boot" / "grub" / "grub.cfg").write_text("\n".join(lines))
+    iso = Path(workdir) / "pvhv.iso"
+    p = subprocess.run(["grub-mkrescue", "-o", str(iso), str(root)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0 or not iso.is_file():
+        raise RunError(f"grub-mkrescue failed: {p.stdout.strip()[-500:]}")
+    return iso
+
+
+def _megs(mem):
+    m = re.fullmatch(r"(\d+)([MG]?)", str(mem).strip().upper())
+    if not m:
+        raise RunError(f"--mem {mem}: use a size like 512M or 1G")
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def write_bochsrc(workdir, iso, smp, mem, serial_path):
+    rc = Path(workdir) / "bochsrc"
+    rc.write_text("\n".join([
+        f"cpu: model={BOCHS_CPU_MODEL}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0",
+        f"megs: {_megs(mem)}",
+        f"romimage: file={BOCHS_BIOS}",
+        f"vgaromimage: file={BOCHS_VGABIOS}",
+        f"ata0-master: type=cdrom, path={iso}, status=inserted",
+        "boot: cdrom",
+        f"com1: enabled=1, mode=file, dev={serial_path}",
+        "display_library: term",
+        "clock: sync=none, time0=1",
+        f"log: {Path(workdir) / 'bochs.log'}",
+        "panic: action=fatal",
+        "error: action=report",
+        "",
+    ]))
+    return rc
+
+
+def _end_seen(text):
+    """True once a whole `end` record has arrived. Its line may lack the
+    newline: Bochs exits on the `Shutdown` write before its UART has sent
+    the last characters."""
+    return pvhv_log.last(pvhv_log.parse(text.replace("\r\n", "\n")), "end") is not None
+
+
+def judge_bochs(timed_out, timeout, records):
+    """(passed, reason): the end record is the only verdict (DESIGN.md §1)."""
+    end = pvhv_log.last(records, "end")
+    if end is None:
+        return False, (f"timeout after {timeout:g} s without an end record" if timed_out
+                       else "Bochs exited without an end record")
+    status = end.get("status")
+    if status != "pass":
+        return False, f"run failed: end status {status!r}: {end.get('reason', 'no reason given')}"
+    return True, f"pass: {end.get('reason', 'end status pass')}"
+
+
+def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAULT_MEM,
+              iso=None, log=None, quiet=True, hv=None, guest=None, no_guest=False,
+              cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False):
+    """Boot once under Bochs (VMX) and return a Result (see module doc)."""
+    _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
+    _check_inputs(iso, hv, guest, no_guest)
+    workdir = tempfile.mkdtemp(prefix="pvhv-bochs-")
+    sinks = []
+    if not quiet:
+        sinks.append(out if out is not None else sys.stdout.buffer)
+    log_file = open(log, "wb") if log else None
+    if log_file:
+        sinks.append(log_file)
+    chunks, timed_out, proc = [], False, None
+    try:
+        boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest)
+        serial = Path(workdir) / "com1.log"
+        serial.touch()
+        rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial)
+        cmd = bochs_cmd(rc)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True, cwd=workdir)
+        except OSError as e:
+            raise RunError(f"cannot start {cmd[0]}: {e.strerror}") from e
+        try:
+            proc.stdin.write(b"c\n")     # leave Bochs' start-up debugger prompt
+            proc.stdin.flush()
+        except OSError:
+            pass
+        started = time.monotonic()
+        end_at = None
+        with open(serial, "rb") as f:
+            while True:
+                data = f.read()
+                if data:
+                    chunks.append(data)
+                    for sink in list(sinks):
+                        try:
+                            sink.write(data)
+                            sink.flush()
+                        except OSError as e:
+                            print(f"pvhv_run: warning: stopped copying serial output: {e}",
+                                  file=sys.stderr)
+                            sinks.remove(sink)
+                    if end_at is None and _end_seen(b"".join(chunks).decode("utf-8", "replace")):
+                        end_at = time.monotonic()
+                exited = proc.poll() is not None
+                if exited and not data:
+                    break
+                if end_at is not None and time.monotonic() - end_at > BOCHS_EXIT_GRACE_S:
+                    break
+                if end_at is None and time.monotonic() - started > timeout:
+                    timed_out = True
+                    break
+                if not data:
+                    time.sleep(BOCHS_POLL_S)
+    except KeyboardInterrupt:
+        raise
+    finally:
+        if proc is not None and proc.poll() is None:
+            _kill_group(proc)
+        if log_file:
+            log_file.close()
+        bochs_log = Path(workdir) / "bochs.log"
+        stderr_text = bochs_log.read_text(errors="replace")[-4000:] if bochs_log.is_file() else ""
+        if not keep_dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    log_text = b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
+    records = pvhv_log.parse(log_text)
+    passed, reason = judge_bochs(timed_out, timeout, records)
+    return Result(exit_code=0 if passed else 1, passed=passed, log_text=log_text,
+                  records=records, reason=reason, qemu_status=None, timed_out=timed_out,
+                  cmd=cmd, stderr=stderr_text)
+
+
 def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         iso=None, emu="qemu", log=None, quiet=True, hv=None, guest=None,
         no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None):
@@ -184,8 +382,14 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
 
     `out` is a binary stream for the live console (default sys.stdout's
     buffer); nothing is streamed when `quiet`. `log` is a file path that
-    receives the raw serial output as it arrives.
+    receives the raw serial output as it arrives. emu="bochs" goes to
+    run_bochs (Intel VMX), judged by the end record alone.
     """
+    if emu == "bochs":
+        return run_bochs(smp=smp, args=args, timeout=timeout,
+                         mem=BOCHS_DEFAULT_MEM if mem == DEFAULT_MEM else mem, iso=iso,
+                         log=log, quiet=quiet, hv=hv, guest=guest, no_guest=no_guest, cpu=cpu,
+                         deterministic=deterministic, out=out)
     cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
                     no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
     _check_inputs(iso, hv, guest, no_guest)
@@ -234,13 +438,13 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
 
 def _parser():
     ap = argparse.ArgumentParser(
-        description="Boot pvhv under QEMU; exit 0 exactly when the run passes.")
+        description="Boot pvhv under QEMU or Bochs; exit 0 exactly when the run passes.")
     ap.add_argument("--smp", type=int, default=DEFAULT_SMP, help=f"pCPUs (QEMU -smp), default {DEFAULT_SMP}")
     ap.add_argument("--args", default="", metavar="CMDLINE", help="hypervisor command line (key=value words)")
     ap.add_argument("--mem", default=DEFAULT_MEM, help=f"machine memory, default {DEFAULT_MEM}")
     ap.add_argument("--iso", nargs="?", const=str(DEFAULT_ISO), default=None,
                     help=f"boot the GRUB ISO (default {DEFAULT_ISO.relative_to(REPO)}) instead of -kernel")
-    ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator (bochs: not yet)")
+    ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator: qemu (AMD SVM under TCG) or bochs (Intel VMX; judged by the end record only)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                     help=f"kill the emulator after this long, default {DEFAULT_TIMEOUT}")
     ap.add_argument("--log", metavar="FILE", help="also write the serial output here")

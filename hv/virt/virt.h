@@ -93,6 +93,7 @@ extern const struct virt_ops *virt;
 /* Picks the backend from CPUID (or the forced one); NULL with err filled. */
 const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen);
 const struct virt_ops *svm_probe(char *err, unsigned errlen);
+const struct virt_ops *vmx_probe(char *err, unsigned errlen);
 void virt_cpu_enable(struct percpu *cpu);   /* panics on failure */
 /* Called by backends with interrupts held off just before entry. */
 int virt_entry_must_abort(struct vcpu *v);

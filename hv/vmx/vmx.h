@@ -32,6 +32,7 @@ struct vmx_cpu {
     void *vmxon;                  /* VMXON region */
     struct vmx_vcpu *current;     /* VMCS current on this pCPU (VMPTRLD) */
     struct vcpu *msr_owner;       /* whose swapped MSRs are in the real MSRs */
+    uint64_t msr_owner_gen;       /* ... as of which vmx_vcpu.swap_gen */
     unsigned index;
     uint16_t tr_sel;
     uint64_t cr0, cr3, cr4, fs_base, gs_base, tr_base, gdtr_base, idtr_base, efer, pat;
@@ -53,6 +54,7 @@ struct vmx_vcpu {
     uint32_t interruptibility;    /* as of the last exit */
     uint64_t exit_rip;            /* RIP at the last exit */
     uint64_t swap_msr[SWAP_COUNT];
+    uint64_t swap_gen;            /* bumped whenever swap_msr changes */
 };
 
 extern struct vmx_caps vmx_caps;

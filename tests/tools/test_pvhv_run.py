@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import pvhv_log
 import pvhv_run
 
 
@@ -62,7 +63,8 @@ def test_cmd_deterministic_iso_cpu_mem_no_guest():
 
 
 @pytest.mark.parametrize("kw, message", [
-    (dict(emu="bochs"), "not supported yet"),
+    (dict(emu="bochs", cpu="host"), "--cpu is a QEMU option"),
+    (dict(emu="bochs", deterministic=True), "--deterministic is a QEMU option"),
     (dict(emu="vbox"), "unknown emulator"),
     (dict(smp=0), "--smp 0"),
     (dict(iso="x.iso", args="vms=1"), "--args cannot be used with --iso"),
@@ -94,9 +96,31 @@ def test_cli_missing_image_is_one_clear_error(tmp_path):
     assert res.stderr.strip() == f"pvhv_run: error: hypervisor image {tmp_path / 'nope.elf'} not found (build it first: make)"
 
 
-def test_cli_bochs_not_supported():
-    res = run_cli("--emu", "bochs")
-    assert res.returncode == 1 and "not supported yet" in res.stderr
+def test_cli_bochs_print_cmd():
+    res = run_cli("--emu", "bochs", "--print-cmd")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().startswith("script -qfec 'bochs -q -f ")
+
+
+def test_bochs_judged_by_end_record_only():
+    passed = pvhv_log.parse('@pvhv {"kind":"end","status":"pass","reason":"ok"}\n')
+    failed = pvhv_log.parse('@pvhv {"kind":"end","status":"fail","reason":"vm 0 killed"}\n')
+    assert pvhv_run.judge_bochs(False, 60, passed) == (True, "pass: ok")
+    assert pvhv_run.judge_bochs(False, 60, failed)[0] is False
+    assert pvhv_run.judge_bochs(True, 60, [])[1] == "timeout after 60 s without an end record"
+    assert pvhv_run.judge_bochs(False, 60, [])[1] == "Bochs exited without an end record"
+
+
+def test_bochs_end_record_seen_without_newline():
+    assert pvhv_run._end_seen('x\n@pvhv {"kind":"end","status":"pass"}')
+    assert not pvhv_run._end_seen('@pvhv {"kind":"end","sta')
+
+
+def test_bochs_grub_words_are_quoted():
+    assert pvhv_run._grub_word("task=smp,lockstress") == "task=smp,lockstress"
+    assert pvhv_run._grub_word("a;b") == "'a;b'"
+    with pytest.raises(pvhv_run.RunError, match="single quote"):
+        pvhv_run._grub_word("a'b")
 
 
 # --- judging a run (fake QEMU) --------------------------------------------

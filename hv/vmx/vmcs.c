@@ -1,0 +1,380 @@
+/*
+ * VMCS set-up and the guest-state accessors of the VMX backend: controls,
+ * EPT and VPID, the host-state area, initial state for vCPU0 (32-bit
+ * protected mode with paging off, through unrestricted guest, like a
+ * multiboot kernel) and for secondary vCPUs (64-bit, from the guest's start
+ * context), event injection and the guest MSRs.
+ *
+ * A VMCS is only touched while current on the pCPU running its vCPU;
+ * vmcs_get/vmcs_put bracket every access outside vmx_vcpu_run.
+ */
+#include "vmx.h"
+
+#include "pv_abi.h"
+#include "../core/layout.h"
+#include "../core/percpu.h"
+#include "../core/x86.h"
+#include "../mm/page.h"
+#include "../virt/vcpu.h"
+#include "../virt/vm.h"
+
+#define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+#define CANONICAL_SHIFT     47
+#define PAT_ENTRIES         8
+#define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
+#define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
+#define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+#define GUEST_EFER_LONG     (EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE)
+#define MAX_VPID            0xFFFFu
+
+static uint32_t next_vpid;
+
+struct seg {
+    uint32_t sel, limit, ar, base;
+};
+
+/* Segment register fields in encoding order ES, CS, SS, DS, FS, GS, LDTR, TR. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+#define SEG_STRIDE 2
+
+static void set_seg(unsigned seg, uint16_t sel, uint32_t ar, uint32_t limit, uint64_t base)
+{
+    vmwrite(VMCS_GUEST_ES_SEL + seg * SEG_STRIDE, sel);
+    vmwrite(VMCS_GUEST_ES_AR + seg * SEG_STRIDE, ar);
+    vmwrite(VMCS_GUEST_ES_LIMIT + seg * SEG_STRIDE, limit);
+    vmwrite(VMCS_GUEST_ES_BASE + seg * SEG_STRIDE, base);
+}
+
+void vmcs_get(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    struct vmx_cpu *vc = cpu->backend;
+    struct vmx_vcpu *vx = v->arch;
+
+    if (vc->current != vx) {
+        vmptrld(vx->vmcs_pa);
+        vc->current = vx;
+    }
+    if (vx->host_cpu == (int)cpu->index)
+        return;
+    /* Host state is per pCPU: GS base is the per-CPU block, TR/GDT are the
+       per-CPU copies (hv/core/tss.c). HOST_RSP/RIP come from vmx_run.asm. */
+    vmwrite(VMCS_HOST_CR0, vc->cr0);
+    vmwrite(VMCS_HOST_CR3, vc->cr3);
+    vmwrite(VMCS_HOST_CR4, vc->cr4);
+    vmwrite(VMCS_HOST_CS_SEL, SEL_CODE64);
+    vmwrite(VMCS_HOST_SS_SEL, SEL_DATA);
+    vmwrite(VMCS_HOST_DS_SEL, SEL_DATA);
+    vmwrite(VMCS_HOST_ES_SEL, SEL_DATA);
+    vmwrite(VMCS_HOST_FS_SEL, 0);
+    vmwrite(VMCS_HOST_GS_SEL, 0);
+    vmwrite(VMCS_HOST_TR_SEL, vc->tr_sel);
+    vmwrite(VMCS_HOST_FS_BASE, vc->fs_base);
+    vmwrite(VMCS_HOST_GS_BASE, vc->gs_base);
+    vmwrite(VMCS_HOST_TR_BASE, vc->tr_base);
+    vmwrite(VMCS_HOST_GDTR_BASE, vc->gdtr_base);
+    vmwrite(VMCS_HOST_IDTR_BASE, vc->idtr_base);
+    vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+    vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+    vmwrite(VMCS_HOST_EFER, vc->efer);
+    vmwrite(VMCS_HOST_PAT, vc->pat);
+    vx->host_cpu = (int)cpu->index;
+}
+
+/* The simplest correct rule for moving vCPUs: with more than one pCPU a
+   VMCS never stays active on a pCPU after its vCPU's exit has been read
+   (VMCLEAR, and VMLAUNCH again next time). It costs a VMCLEAR + VMPTRLD per
+   exit (a few hundred cycles on hardware, next to nothing in Bochs) instead
+   of a scheduler hook or a cross-CPU VMCLEAR IPI. */
+void vmcs_put(struct vcpu *v)
+{
+    struct vmx_cpu *vc = this_cpu()->backend;
+    struct vmx_vcpu *vx = v->arch;
+
+    if (vmx_caps.keep_loaded || vc->current != vx)
+        return;
+    vmclear(vx->vmcs_pa);
+    vc->current = 0;
+    vx->launched = 0;
+}
+
+static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
+{
+    uint32_t proc2 = vmx_caps.proc2;
+    uint32_t proc = vmx_caps.proc;
+
+    /* ple=on: hardware PAUSE-loop exiting where the CPU has it, else every
+       PAUSE exits and hv/virt/exit.c filters in software. ple=off: PAUSE
+       never exits. */
+    if (virt_settings.ple && vmx_caps.has_ple) {
+        proc2 |= PROC2_PAUSE_LOOP_EXIT;
+        vmwrite(VMCS_PLE_GAP, virt_settings.ple_gap);
+        vmwrite(VMCS_PLE_WINDOW, virt_settings.ple_window);
+        virt_settings.ple_hw = 1;
+    } else if (virt_settings.ple) {
+        proc |= PROC_PAUSE_EXIT;
+    }
+    vx->proc = proc;
+    vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
+    vmwrite(VMCS_PROC_CTLS, proc);
+    vmwrite(VMCS_PROC_CTLS2, proc2);
+    vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
+    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+    vmwrite(VMCS_PF_ERROR_MASK, 0);
+    vmwrite(VMCS_PF_ERROR_MATCH, 0);
+    vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+    vmwrite(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vmx_io_bitmaps);
+    vmwrite(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vmx_io_bitmaps + PAGE_SIZE);
+    vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)vmx_msr_bitmap);
+    vmwrite(VMCS_EPT_POINTER, v->vm->npt_root_pa | EPTP_MEMTYPE_WB | EPTP_WALK_4);
+    if (vmx_caps.has_vpid)
+        vmwrite(VMCS_VPID, vx->vpid);
+    /* CR0/CR4 bits VMX forces (NE, VMXE) are host-owned: the guest reads
+       its own view from the shadows and cannot clear them. */
+    uint64_t cr0_owned = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+    vmwrite(VMCS_CR0_MASK, cr0_owned);
+    vmwrite(VMCS_CR0_SHADOW, GUEST_CR0_BOOT & cr0_owned);
+    vmwrite(VMCS_CR4_MASK, vmx_caps.cr4_fixed0 | CR4_VMXE);
+    vmwrite(VMCS_CR4_SHADOW, 0);
+}
+
+int vmx_vcpu_init(struct vcpu *v)
+{
+    struct vmx_vcpu *vx = page_alloc_zeroed();
+    _Static_assert(sizeof(struct vmx_vcpu) <= 4096, "vmx_vcpu fits a page");
+
+    vx->vmcs = page_alloc_zeroed();
+    vx->vmcs_pa = (uint64_t)(uintptr_t)vx->vmcs;
+    *(uint32_t *)vx->vmcs = vmx_caps.revision;
+    if (vmx_caps.has_vpid)   /* one per vCPU; 0 is the host's */
+        vx->vpid = (uint16_t)(1 + __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED) % MAX_VPID);
+    vx->host_cpu = -1;
+    vx->last_cpu = -1;
+    v->arch = vx;
+    v->arch_pa = vx->vmcs_pa;
+    if (vmclear(vx->vmcs_pa))   /* launch state "clear" before the first VMPTRLD */
+        return -1;
+
+    vmcs_get(v);
+    write_controls(v, vx);
+    vmwrite(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
+    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_PAT, GUEST_PAT_DEFAULT_VMX);
+    vmwrite(VMCS_GUEST_DR7, GUEST_DR7_INIT_VMX);
+    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY, GUEST_ACTIVITY_ACTIVE);
+    vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+    set_seg(SEG_TR, 0, VMX_AR_TSS_BUSY, VMX_SEG_LIMIT_TSS, 0);
+    set_seg(SEG_LDTR, 0, VMX_AR_UNUSABLE, 0, 0);
+    vmcs_put(v);
+    return 0;
+}
+
+static void set_cr0(uint64_t cr0)
+{
+    vmwrite(VMCS_GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
+                            vmx_caps.cr0_fixed1);
+}
+
+void vmx_set_boot32(struct vcpu *v, uint32_t entry)
+{
+    const uint16_t code = 0x08, data = 0x10;   /* selectors as GRUB leaves them */
+
+    vmcs_get(v);
+    set_seg(SEG_CS, code, VMX_AR_CODE32, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_DS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_ES, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_SS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_FS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_GS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
+    set_cr0(GUEST_CR0_BOOT);
+    vmwrite(VMCS_GUEST_CR3, 0);
+    vmwrite(VMCS_GUEST_CR4, vmx_caps.cr4_fixed0 | CR4_VMXE);
+    vmwrite(VMCS_GUEST_EFER, 0);
+    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry);
+    vmcs_put(v);
+    v->regs.rip = entry;
+    v->regs.rflags = RFLAGS_RESERVED1;
+    v->regs.rsp = 0;
+}
+
+void vmx_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
+{
+    vmcs_get(v);
+    set_seg(SEG_CS, c->cs, VMX_AR_CODE64, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_DS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_ES, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_SS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_FS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    set_seg(SEG_GS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
+    vmwrite(VMCS_GUEST_GDTR_BASE, c->gdt_base);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, c->gdt_limit);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
+    set_cr0(GUEST_CR0_LONG);
+    vmwrite(VMCS_CR0_SHADOW, GUEST_CR0_LONG & vmread(VMCS_CR0_MASK));
+    vmwrite(VMCS_GUEST_CR3, c->cr3);
+    vmwrite(VMCS_GUEST_CR4, GUEST_CR4_LONG | vmx_caps.cr4_fixed0 | CR4_VMXE);
+    vmwrite(VMCS_GUEST_EFER, GUEST_EFER_LONG);
+    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | ENTRY_CTL_IA32E_GUEST);
+    vmcs_put(v);
+    v->regs.rip = c->rip;
+    v->regs.rsp = c->rsp;
+    v->regs.rdi = c->arg;
+    v->regs.rflags = RFLAGS_RESERVED1;
+}
+
+int vmx_irq_window_open(struct vcpu *v)
+{
+    struct vmx_vcpu *vx = v->arch;
+    /* STI/MOV-SS blocking covers one instruction: gone once RIP moved on. */
+    int shadow = (vx->interruptibility & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+                 v->regs.rip == vx->exit_rip;
+    return (v->regs.rflags & RFLAGS_IF) && !shadow && !(vx->entry_intr & INTR_INFO_VALID);
+}
+
+void vmx_inject_irq(struct vcpu *v, uint8_t vector)
+{
+    struct vmx_vcpu *vx = v->arch;
+    vx->entry_intr = INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector;
+    vx->entry_error = 0;
+    vx->entry_insn_len = 0;
+}
+
+void vmx_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error)
+{
+    struct vmx_vcpu *vx = v->arch;
+    vx->entry_intr = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+                     (has_error ? INTR_INFO_ERROR_VALID : 0);
+    vx->entry_error = has_error ? error : 0;
+    vx->entry_insn_len = 0;
+}
+
+void vmx_request_irq_window(struct vcpu *v, int on)
+{
+    struct vmx_vcpu *vx = v->arch;
+    uint32_t proc = on ? vx->proc | PROC_INTR_WINDOW_EXIT : vx->proc & ~PROC_INTR_WINDOW_EXIT;
+    if (proc != vx->proc) {
+        vx->proc = proc;
+        vx->proc_dirty = 1;
+    }
+}
+
+static int canonical(uint64_t a)
+{
+    int64_t s = (int64_t)a >> CANONICAL_SHIFT;
+    return s == 0 || s == -1;
+}
+
+static int pat_valid(uint64_t pat)
+{
+    for (int i = 0; i < PAT_ENTRIES; i++) {
+        uint8_t t = (uint8_t)(pat >> (8 * i));
+        if (t == 2 || t == 3 || t > 7)
+            return 0;
+    }
+    return 1;
+}
+
+/* MSRs kept in VMCS fields, and those swapped by vmx_vcpu_run. */
+static int vmcs_msr_field(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_EFER: return VMCS_GUEST_EFER;
+    case MSR_PAT: return VMCS_GUEST_PAT;
+    case MSR_FS_BASE: return VMCS_GUEST_FS_BASE;
+    case MSR_GS_BASE: return VMCS_GUEST_GS_BASE;
+    case MSR_SYSENTER_CS: return VMCS_GUEST_SYSENTER_CS;
+    case MSR_SYSENTER_ESP: return VMCS_GUEST_SYSENTER_ESP;
+    case MSR_SYSENTER_EIP: return VMCS_GUEST_SYSENTER_EIP;
+    default: return -1;
+    }
+}
+
+static int swap_msr_slot(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_KERNEL_GS_BASE: return SWAP_KERNEL_GS_BASE;
+    case MSR_STAR: return SWAP_STAR;
+    case MSR_LSTAR: return SWAP_LSTAR;
+    case MSR_CSTAR: return SWAP_CSTAR;
+    case MSR_SFMASK: return SWAP_SFMASK;
+    default: return -1;
+    }
+}
+
+int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+    struct vmx_vcpu *vx = v->arch;
+    int slot = swap_msr_slot(msr);
+    if (slot >= 0) {
+        *val = vx->swap_msr[slot];
+        return 0;
+    }
+    int field = vmcs_msr_field(msr);
+    if (field < 0)
+        return -1;
+    vmcs_get(v);
+    *val = vmread((uint32_t)field);
+    vmcs_put(v);
+    return 0;
+}
+
+int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    struct vmx_vcpu *vx = v->arch;
+    int slot = swap_msr_slot(msr);
+    int field = vmcs_msr_field(msr);
+
+    if (slot < 0 && field < 0)
+        return -1;
+    if (msr == MSR_EFER) {
+        if (val & ~EFER_GUEST_WRITABLE)
+            return -1;
+    } else if (msr == MSR_PAT) {
+        if (!pat_valid(val))
+            return -1;
+    } else if (msr != MSR_SYSENTER_CS && msr != MSR_STAR && msr != MSR_SFMASK &&
+               !canonical(val)) {
+        return -1;
+    }
+    if (slot >= 0) {
+        vx->swap_msr[slot] = val;
+        vx->swap_gen++;      /* reload at the next entry, wherever it is */
+        return 0;
+    }
+    vmcs_get(v);
+    if (msr == MSR_EFER)   /* LMA follows CR0.PG, not the guest's write */
+        val = (val & ~EFER_LMA) | (vmread(VMCS_GUEST_EFER) & EFER_LMA);
+    vmwrite((uint32_t)field, val);
+    vmcs_put(v);
+    return 0;
+}
+
+void vmx_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
+{
+    struct vmx_vcpu *vx = v->arch;
+    vmcs_get(v);
+    out("  VMCS: exit reason=0x%lx qual=0x%lx insn error=%lu intr info=0x%lx "
+        "idt vectoring=0x%lx entry intr=0x%x\n",
+        vmread(VMCS_EXIT_REASON), vmread(VMCS_EXIT_QUALIFICATION), vmread(VMCS_INSN_ERROR),
+        vmread(VMCS_EXIT_INTR_INFO), vmread(VMCS_IDT_VECTORING_INFO), vx->entry_intr);
+    out("  VMCS: CR0=0x%lx CR3=0x%lx CR4=0x%lx EFER=0x%lx CS=%lx/%lx entry ctls=0x%lx VPID=%u\n",
+        vmread(VMCS_GUEST_CR0), vmread(VMCS_GUEST_CR3), vmread(VMCS_GUEST_CR4),
+        vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_CS_SEL), vmread(VMCS_GUEST_CS_AR),
+        vmread(VMCS_ENTRY_CTLS), vx->vpid);
+    vmcs_put(v);
+}
