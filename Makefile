@@ -112,3 +112,14 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Benchmarks (DESIGN.md §11; tools/bench.py, matrices in tools/bench/).
+# BENCH_ARGS adds options, e.g. BENCH_ARGS='--deterministic --jobs 1'.
+BENCH_ARGS ?=
+.PHONY: bench bench-quick
+
+bench: deps all
+	$(PY) tools/bench.py tools/bench/default.matrix $(BENCH_ARGS)
+
+bench-quick: deps all
+	$(PY) tools/bench.py tools/bench/quick.matrix $(BENCH_ARGS)
