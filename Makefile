@@ -60,9 +60,9 @@ $(BUILD)/obj/boot/%.asm.o: boot/%.asm boot/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -g -Iboot/ $< -o $@
 
-$(BUILD)/obj/hv/%.asm.o: hv/%.asm
+$(BUILD)/obj/hv/%.asm.o: hv/%.asm hv/virt/vcpu_regs.inc
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -Iboot/ $< -o $@
+	$(NASM) -f elf64 -g -Iboot/ -Ihv/virt/ $< -o $@
 
 $(BUILD)/obj/guest/%.asm.o: guest/%.asm $(wildcard guest/*.inc)
 	@mkdir -p $(@D)

@@ -120,6 +120,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "io_ignored", s->io_ignored);
     json_u64(&j, "tlb_flushes_on_entry", s->tlb_flushes_on_entry);
     json_u64(&j, "pause_exits", s->pause_exits);
+    json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
     json_u64(&j, "ple_exits", s->ple_exits);
     json_u64(&j, "directed_yields", s->directed_yields);
     json_u64(&j, "yields_no_candidate", s->yields_no_candidate);

@@ -13,5 +13,8 @@ void hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Lock-free output for panic paths (may interleave, never deadlocks). */
 void console_write_unlocked(const char *s, size_t len);
 void console_break_lock(void);
+/* Waits (bounded) until COM1 has sent everything: an emulator that stops
+   at once on the exit port would otherwise lose the last bytes. */
+void serial_drain(void);
 
 #endif

@@ -31,6 +31,7 @@ void power_finish(int pass, const char *reason)
     json_u64(&j, "vms_killed", vm_count_in_state(VM_KILLED));
     json_str(&j, "reason", reason);
     json_emit(&j);
+    serial_drain();
 
     outb(PORT_DEBUG_EXIT, pass ? DEBUG_EXIT_PASS : DEBUG_EXIT_FAIL);
     /* Still here: not QEMU with isa-debug-exit. Bochs leaves through 0x8900. */

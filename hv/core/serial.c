@@ -25,6 +25,7 @@
 #define UART_FCR_ENABLE 0x07
 #define UART_MCR_DTR_RTS 0x03
 #define UART_LSR_THRE   0x20
+#define UART_LSR_TEMT   0x40   /* transmitter empty: the last bit is out */
 #define UART_DIVISOR_115200 1
 #define UART_SPIN_LIMIT 100000
 #define HV_PRINTF_MAX   4608   /* a full @pvhv record plus its prefix */
@@ -65,6 +66,13 @@ void console_write(const char *s, size_t len)
     uint64_t flags = spin_lock_irqsave(&console_lock);
     console_write_unlocked(s, len);
     spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void serial_drain(void)
+{
+    for (int i = 0; i < UART_SPIN_LIMIT; i++)
+        if (inb(COM1 + UART_LSR) & UART_LSR_TEMT)
+            return;
 }
 
 void console_break_lock(void)

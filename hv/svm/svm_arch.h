@@ -179,6 +179,7 @@ _Static_assert(VMCB_G_PAT + 8 <= VMCB_SIZE, "save area fits the VMCB page");
 #define INSN_LEN_PAUSE          2
 #define INSN_LEN_CPUID          2
 #define INSN_LEN_MSR            2
+#define OPCODE_HLT              0xF4
 
 #define EXITINFO1_MSR_WRITE     1
 

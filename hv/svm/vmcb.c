@@ -9,12 +9,12 @@
 #include "pv_abi.h"
 #include "../core/x86.h"
 #include "../mm/page.h"
+#include "../virt/gva.h"
+#include "../virt/msr_check.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
 #define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define CANONICAL_SHIFT     47
-#define PAT_ENTRIES         8
 #define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
 #define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
 #define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
@@ -123,12 +123,39 @@ void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
     v->regs.rflags = RFLAGS_RESERVED1;
 }
 
+/*
+ * "sti; hlt" interrupted between the two (a host interrupt exits the guest
+ * inside the STI shadow, RIP on the HLT): QEMU's VMRUN does not restore the
+ * shadow from the VMCB, so an interrupt injected now would be taken before
+ * the HLT, return to it, and leave the vCPU asleep with its wake-up spent.
+ * Architecturally a HLT in the shadow with an interrupt pending executes and
+ * falls through at once, so complete it here and deliver after it.
+ */
+static int complete_shadowed_hlt(struct vcpu *v, uint8_t *vmcb)
+{
+    struct guest_paging pg = {
+        .cr0 = *vmcb64(vmcb, VMCB_CR0), .cr3 = *vmcb64(vmcb, VMCB_CR3),
+        .cr4 = *vmcb64(vmcb, VMCB_CR4), .efer = *vmcb64(vmcb, VMCB_EFER),
+    };
+    uint8_t op;
+    uint64_t rip = v->regs.rip + *vmcb64(vmcb, VMCB_CS + VMCB_SEG_BASE);
+
+    if (guest_read_byte(v->vm, &pg, rip, &op) || op != OPCODE_HLT)
+        return 0;
+    v->regs.rip += INSN_LEN_HLT;
+    *vmcb64(vmcb, VMCB_INT_STATE) &= ~INT_STATE_SHADOW;
+    v->stats.shadowed_hlts++;
+    return 1;
+}
+
 int svm_irq_window_open(struct vcpu *v)
 {
     uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
-    return (v->regs.rflags & RFLAGS_IF) &&
-           !(*vmcb64(vmcb, VMCB_INT_STATE) & INT_STATE_SHADOW) &&
-           !(*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID);
+    if (!(v->regs.rflags & RFLAGS_IF) || (*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID))
+        return 0;
+    if (*vmcb64(vmcb, VMCB_INT_STATE) & INT_STATE_SHADOW)
+        return complete_shadowed_hlt(v, vmcb);
+    return 1;
 }
 
 void svm_inject_irq(struct vcpu *v, uint8_t vector)
@@ -156,22 +183,6 @@ void svm_request_irq_window(struct vcpu *v, int on)
         *vmcb64(vmcb, VMCB_VINTR) &= ~VINTR_V_IRQ;
         *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
     }
-}
-
-static int canonical(uint64_t a)
-{
-    int64_t s = (int64_t)a >> CANONICAL_SHIFT;
-    return s == 0 || s == -1;
-}
-
-static int pat_valid(uint64_t pat)
-{
-    for (int i = 0; i < PAT_ENTRIES; i++) {
-        uint8_t t = (uint8_t)(pat >> (8 * i));
-        if (t == 2 || t == 3 || t > 7)
-            return 0;
-    }
-    return 1;
 }
 
 /* The MSRs whose guest values live in the VMCB, and where. */
@@ -218,9 +229,9 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
         uint64_t cur = *vmcb64(vmcb, VMCB_EFER);
         val = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
     } else if (msr == MSR_PAT) {
-        if (!pat_valid(val))
+        if (!msr_pat_valid(val))
             return -1;
-    } else if (!canonical(val)) {
+    } else if (!msr_canonical(val)) {
         return -1;
     }
     *vmcb64(vmcb, (unsigned)slot) = val;

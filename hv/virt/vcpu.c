@@ -40,3 +40,11 @@ void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
     if (virt && v->arch)
         virt->dump(v, out);
 }
+
+/* hv/virt/vcpu_regs.inc hard-codes these offsets for the world switches. */
+_Static_assert(__builtin_offsetof(struct vcpu_regs, rax) == 0, "vcpu_regs.inc R_RAX");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, rdi) == 40, "vcpu_regs.inc R_RDI");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, rbp) == 48, "vcpu_regs.inc R_RBP");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, r8) == 56, "vcpu_regs.inc R_R8");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 112, "vcpu_regs.inc R_R15");
+_Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "world switch takes &vcpu->regs");

@@ -48,6 +48,7 @@ struct vcpu_stats {
     uint64_t directed_yields;  /* ... that yielded to a preempted sibling */
     uint64_t yields_no_candidate; /* ... that found no sibling to yield to */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
+    uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
     struct pv_hist kick_to_run; /* TSC cycles from kick to running */
 };
 

@@ -15,12 +15,11 @@
 #include "../core/percpu.h"
 #include "../core/x86.h"
 #include "../mm/page.h"
+#include "../virt/msr_check.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
 #define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define CANONICAL_SHIFT     47
-#define PAT_ENTRIES         8
 #define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
 #define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
 #define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
@@ -273,22 +272,6 @@ void vmx_request_irq_window(struct vcpu *v, int on)
     }
 }
 
-static int canonical(uint64_t a)
-{
-    int64_t s = (int64_t)a >> CANONICAL_SHIFT;
-    return s == 0 || s == -1;
-}
-
-static int pat_valid(uint64_t pat)
-{
-    for (int i = 0; i < PAT_ENTRIES; i++) {
-        uint8_t t = (uint8_t)(pat >> (8 * i));
-        if (t == 2 || t == 3 || t > 7)
-            return 0;
-    }
-    return 1;
-}
-
 /* MSRs kept in VMCS fields, and those swapped by vmx_vcpu_run. */
 static int vmcs_msr_field(uint32_t msr)
 {
@@ -345,10 +328,10 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
         if (val & ~EFER_GUEST_WRITABLE)
             return -1;
     } else if (msr == MSR_PAT) {
-        if (!pat_valid(val))
+        if (!msr_pat_valid(val))
             return -1;
     } else if (msr != MSR_SYSENTER_CS && msr != MSR_STAR && msr != MSR_SFMASK &&
-               !canonical(val)) {
+               !msr_canonical(val)) {
         return -1;
     }
     if (slot >= 0) {
