@@ -329,6 +329,14 @@ static void check_timeout(void)
     }
 }
 
+/* A backend with its own slice timer (the VMX-preemption timer) sets
+   need_resched itself; otherwise the LAPIC timer interrupt does. */
+static void start_slice(struct vcpu *v)
+{
+    if (!virt->slice_start || !virt->slice_start(v, rdtsc() + sched_slice_cycles))
+        lapic_timer_oneshot_us(slice_us);
+}
+
 static void run_vcpu(struct percpu *cpu, struct vcpu *v)
 {
     struct vexit e;
@@ -338,7 +346,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
     cpu->current = v;
     cpu->need_resched = 0;
     steal_on_enter(v);
-    lapic_timer_oneshot_us(slice_us);
+    start_slice(v);
     for (;;) {
         __atomic_store_n(&v->notify, 0, __ATOMIC_SEQ_CST);
         if (v->vm->state != VM_RUNNING || run_over) {
@@ -356,7 +364,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
             if (must_leave(cpu, v))
                 break;          /* slice over: preempted */
             cpu->need_resched = 0;
-            lapic_timer_oneshot_us(slice_us);
+            start_slice(v);
         }
     }
     lapic_timer_stop();

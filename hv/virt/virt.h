@@ -76,6 +76,9 @@ struct virt_ops {
     /* Flush this vCPU's guest TLB (its ASID/VPID) at its next entry: the
        pv deferred remote flush (DESIGN §6). */
     void (*request_tlb_flush)(struct vcpu *v);
+    /* Optional: a slice of v ends at deadline_tsc. Returns 1 if the backend
+       ends it itself (setting need_resched), 0 if the LAPIC timer must. */
+    int (*slice_start)(struct vcpu *v, uint64_t deadline_tsc);
 };
 
 /* Run-wide settings the backends read when building a vCPU. */

@@ -121,6 +121,7 @@ static const struct virt_ops vmx_ops = {
     .msr_write = vmx_msr_write,
     .dump = vmx_dump,
     .request_tlb_flush = vmx_request_tlb_flush,
+    .slice_start = vmx_slice_start,
 };
 
 /* One control word: the wanted bits plus the must-be-one ones, minus the
@@ -163,11 +164,15 @@ const struct virt_ops *vmx_probe(char *err, unsigned errlen)
     vmx_caps.cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 
     /* External interrupts exit and stay pending (no acknowledge-on-exit):
-       the host takes them when vmx_vcpu_run re-enables interrupts. */
+       the host takes them when vmx_vcpu_run re-enables interrupts. The
+       preemption timer, where the CPU has it, ends time slices without a
+       host interrupt; without it the scheduler's LAPIC timer does. */
     vmx_caps.pin = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
-                               PIN_EXT_INT_EXIT, &miss);
-    if (miss)
-        return refuse(err, errlen, "external-interrupt exiting", miss);
+                               PIN_EXT_INT_EXIT | PIN_PREEMPT_TIMER, &miss);
+    if (miss & PIN_EXT_INT_EXIT)
+        return refuse(err, errlen, "external-interrupt exiting", miss & PIN_EXT_INT_EXIT);
+    vmx_caps.has_preempt_timer = (vmx_caps.pin & PIN_PREEMPT_TIMER) != 0;
+    vmx_caps.preempt_rate = (unsigned)(rdmsr(MSR_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK);
     vmx_caps.proc = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
                                 PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
                                 PROC_MWAIT_EXIT | PROC_MONITOR_EXIT | PROC_SECONDARY, &miss);

@@ -25,6 +25,8 @@ struct vmx_caps {
     uint64_t ept_vpid;            /* IA32_VMX_EPT_VPID_CAP */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     int has_vpid, has_ple;
+    int has_preempt_timer;        /* slices timed by the VMX-preemption timer */
+    unsigned preempt_rate;        /* IA32_VMX_MISC[4:0]: TSC >> rate = timer */
     int keep_loaded;              /* one pCPU: a VMCS may stay active across exits */
 };
 
@@ -55,6 +57,7 @@ struct vmx_vcpu {
     uint64_t exit_rip;            /* RIP at the last exit */
     uint64_t swap_msr[SWAP_COUNT];
     uint64_t swap_gen;            /* bumped whenever swap_msr changes */
+    uint64_t slice_end;           /* TSC deadline of the current slice */
 };
 
 extern struct vmx_caps vmx_caps;
@@ -117,6 +120,7 @@ void vmcs_put(struct vcpu *v);
 /* vmx_exit.c */
 void vmx_vcpu_run(struct vcpu *v, struct vexit *e);
 void vmx_request_tlb_flush(struct vcpu *v);
+int vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc);
 
 /* vmx_run.asm: 0 after a VM exit, VMX_RUN_FAIL_INVALID / VMX_RUN_FAIL_VALID
    when VMLAUNCH/VMRESUME itself failed (the guest did not run). */

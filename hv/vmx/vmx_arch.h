@@ -34,6 +34,11 @@
 #define VMX_BASIC_REVISION_MASK     0x7FFFFFFFull
 #define VMX_BASIC_TRUE_CTLS         (1ull << 55)
 
+/* IA32_VMX_MISC: the VMX-preemption timer counts down by one every
+   2^rate TSC cycles; its VMCS field is 32 bits wide. */
+#define VMX_MISC_PREEMPT_RATE_MASK  0x1Full
+#define VMX_PREEMPT_TIMER_MAX       0xFFFFFFFFull
+
 /* IA32_VMX_EPT_VPID_CAP */
 #define EPT_CAP_WALK_4              (1ull << 6)
 #define EPT_CAP_MEMTYPE_WB          (1ull << 14)

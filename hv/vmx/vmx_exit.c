@@ -55,6 +55,21 @@ void vmx_request_tlb_flush(struct vcpu *v)
     ((struct vmx_vcpu *)v->arch)->flush_pending = 1;
 }
 
+int vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc)
+{
+    ((struct vmx_vcpu *)v->arch)->slice_end = deadline_tsc;
+    return vmx_caps.has_preempt_timer;
+}
+
+/* What is left of the slice, in preemption-timer ticks: 0 (exit before the
+   first guest instruction) if it ran out while the host handled exits. */
+static void arm_preempt_timer(struct vmx_vcpu *vx)
+{
+    uint64_t now = rdtsc();
+    uint64_t ticks = vx->slice_end > now ? (vx->slice_end - now) >> vmx_caps.preempt_rate : 0;
+    vmwrite(VMCS_PREEMPT_TIMER_VALUE, ticks < VMX_PREEMPT_TIMER_MAX ? ticks : VMX_PREEMPT_TIMER_MAX);
+}
+
 static void load_swap_msrs(struct vmx_cpu *vc, struct vcpu *v, struct vmx_vcpu *vx)
 {
     static const uint32_t msrs[SWAP_COUNT] = {
@@ -163,6 +178,7 @@ static void translate_exit(uint32_t reason, struct vexit *e)
         break;
     case VMX_EXIT_PREEMPT_TIMER:
         e->reason = EXIT_PREEMPT_TIMER;
+        this_cpu()->need_resched = 1;   /* our slice timer: what VEC_TIMER does */
         break;
     case VMX_EXIT_GETSEC:
     case VMX_EXIT_VMCLEAR:
@@ -242,6 +258,8 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
     sync_to_vmcs(v, vx);
     load_swap_msrs(vc, v, vx);
     prepare_tlb(vx, cpu->index);
+    if (vmx_caps.has_preempt_timer)
+        arm_preempt_timer(vx);
     cpu->vmruns++;
     int r = vmx_world_switch(&v->regs, vx->launched);
     irq_enable();    /* a host interrupt that caused the exit is taken here */
