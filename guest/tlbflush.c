@@ -32,18 +32,6 @@ static uint64_t irqs[PV_MAX_VCPUS];
 static uint64_t deferred_received[PV_MAX_VCPUS];
 static int said_pv_unavailable;
 
-static inline uint64_t read_cr3(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static inline void write_cr3(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
 void tlb_flush_local(uintptr_t start, uintptr_t end)
 {
     if (end <= start || (end - start) / PAGE_SIZE > FLUSH_ALL_PAGES) {

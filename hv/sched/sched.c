@@ -7,11 +7,8 @@
  */
 #include "sched.h"
 
-#include "fmt.h"
 #include "pvstring.h"
 #include "../core/console.h"
-
-#include <stdarg.h>
 #include "../cfg.h"
 #include "../core/idt.h"
 #include "../core/lapic.h"
@@ -303,16 +300,6 @@ static int must_leave(struct percpu *cpu, struct vcpu *v)
     return r;
 }
 
-static void timeout_dump_line(const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    pv_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    hv_printf("pvhv: timeout: %s", buf);
-}
-
 static void check_timeout(void)
 {
     if (!deadline_tsc || rdtsc() < deadline_tsc)
@@ -322,8 +309,9 @@ static void check_timeout(void)
         if (vms[i].state != VM_RUNNING)
             continue;
         /* Say where every vCPU was: a hang is a bug to be found. */
+        hv_printf("pvhv: vm%u timed out; its vCPUs:\n", vms[i].id);
         for (unsigned c = 0; c < vms[i].nr_vcpus; c++)
-            vcpu_dump(&vms[i].vcpus[c], timeout_dump_line);
+            vcpu_dump(&vms[i].vcpus[c], exit_dump_line);
         vm_finish(&vms[i], VM_KILLED, 0, "timeout: still running after timeout=%lu ms",
                   timeout_ms);
     }

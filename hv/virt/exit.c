@@ -15,7 +15,7 @@
 #define EXC_UD 6
 #define PLE_SW_WINDOW_US 1000
 
-static void dump_line(const char *fmt, ...)
+void exit_dump_line(const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -28,7 +28,7 @@ static void dump_line(const char *fmt, ...)
 enum exit_action kill_vm(struct vcpu *v, const char *why)
 {
     hv_printf("pvhv: killing vm%u: %s; vCPU state:\n", v->vm->id, why);
-    vcpu_dump(v, dump_line);
+    vcpu_dump(v, exit_dump_line);
     vm_finish(v->vm, VM_KILLED, 0, "%s", why);
     return ACT_STOP;
 }

@@ -19,6 +19,8 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vexit *e);
 enum exit_action handle_msr_read(struct vcpu *v, struct vexit *e);
 enum exit_action handle_msr_write(struct vcpu *v, struct vexit *e);
 enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e);
+/* Prints one line of a vCPU dump (vcpu_dump's printer) on the console. */
+void exit_dump_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Kills the VM with a reason (after dumping the vCPU) and returns ACT_STOP. */
 enum exit_action kill_vm(struct vcpu *v, const char *why);
 

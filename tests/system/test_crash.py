@@ -25,3 +25,13 @@ def test_crashing_vm_is_killed_alone(boot, how, exit_reason):
     # The hypervisor saw the exit that killed it on VM 1's only vCPU.
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
     assert hv[(1, 0)]["exits"].get(exit_reason, 0) >= 1, run.context()
+
+
+def test_timeout_kills_a_vm_that_runs_too_long(boot):
+    """timeout= bounds a run: a VM still busy when it expires is killed with
+    a reason naming the timeout, and the run fails cleanly."""
+    run = boot(smp=2, args="vms=1 vcpus=2 duration=60000 timeout=300")
+    run.assert_failed_cleanly()
+    vm = run.vms()[0]
+    assert vm["state"] == "killed" and "timeout" in vm["reason"], run.context()
+    assert run.records[-1]["vms_killed"] == 1, run.context()
