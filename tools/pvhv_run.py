@@ -299,6 +299,18 @@ def judge_bochs(timed_out, timeout, records):
     return True, f"pass: {end.get('reason', 'end status pass')}"
 
 
+def _open_sinks(quiet, out, log):
+    """Where serial output goes: the console (unless quiet) and the log
+    file. Returns (sinks, log_file or None); the caller closes the file."""
+    sinks = []
+    if not quiet:
+        sinks.append(out if out is not None else sys.stdout.buffer)
+    log_file = open(log, "wb") if log else None
+    if log_file:
+        sinks.append(log_file)
+    return sinks, log_file
+
+
 def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAULT_MEM,
               iso=None, log=None, quiet=True, hv=None, guest=None, no_guest=False,
               cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False):
@@ -306,12 +318,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
     _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
     _check_inputs(iso, hv, guest, no_guest)
     workdir = tempfile.mkdtemp(prefix="pvhv-bochs-")
-    sinks = []
-    if not quiet:
-        sinks.append(out if out is not None else sys.stdout.buffer)
-    log_file = open(log, "wb") if log else None
-    if log_file:
-        sinks.append(log_file)
+    sinks, log_file = _open_sinks(quiet, out, log)
     chunks, timed_out, proc = [], False, None
     try:
         boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest)
@@ -393,12 +400,7 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
     cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
                     no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
     _check_inputs(iso, hv, guest, no_guest)
-    sinks = []
-    if not quiet:
-        sinks.append(out if out is not None else sys.stdout.buffer)
-    log_file = open(log, "wb") if log else None
-    if log_file:
-        sinks.append(log_file)
+    sinks, log_file = _open_sinks(quiet, out, log)
     out_chunks, err_chunks = [], []
     try:
         try:
