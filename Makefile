@@ -18,6 +18,15 @@ FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -mno-red-zone -mgeneral-regs-only \
 	-fno-omit-frame-pointer -mcmodel=small --param=min-pagesize=0 -Wall -Wextra -Werror -Ilibpv -MMD -MP
 HOSTED := -std=gnu11 -O1 -g -DPV_HOSTED -Wall -Wextra -Werror -Ilibpv -Itests/unit -Ihv
+# Planted bugs for `make test-mutants` (tests/mutants.sh): MUTANT=<name>
+# defines PVHV_MUTANT_<name> and builds into its own directory, so a mutant
+# image can never be mistaken for the real one.
+MUTANT  ?=
+ifneq ($(MUTANT),)
+BUILD   := build/mutant-$(MUTANT)
+FREESTANDING += -DPVHV_MUTANT_$(MUTANT)
+HOSTED  += -DPVHV_MUTANT_$(MUTANT)
+endif
 LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
 LIBPV_C   := $(wildcard libpv/*.c)
@@ -36,8 +45,10 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 # Hypervisor sources a unit test links besides libpv.
 UNIT_EXTRA_test_cfg   := hv/cfg.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
+UNIT_EXTRA_test_steal := hv/pv/steal.c
+UNIT_EXTRA_test_cfg_table := hv/cfg.c
 
-.PHONY: all iso run test unit-test model-test system-test tool-test deps clean
+.PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean
 
 all: $(BUILD)/hv.elf $(BUILD)/guest.elf
 
@@ -91,6 +102,8 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h 
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 
+unit-bins: $(UNIT_BIN)
+
 unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -107,6 +120,11 @@ test: deps all iso
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory model-test
 	$(PY) -m pytest -q -p no:cacheprovider tests/tools tests/system
+
+# Each planted bug built into build/mutant-<name>; the test named for its
+# mechanism must fail on it and pass on the real build (README, Tests).
+test-mutants: all iso unit-bins
+	bash tests/mutants.sh
 
 clean:
 	rm -rf $(BUILD)

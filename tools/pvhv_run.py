@@ -8,7 +8,8 @@ isa-debug-exit with the pass code (0x10 -> status 33) AND the last `@pvhv`
 `end` record says "status":"pass". Anything else exits 1 with one line why.
 
 Importable: run(smp=..., args=..., timeout=...) -> Result.
-Environment: PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
+Environment: PVHV_BUILD names the build directory (default build/);
+PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
 fake one).
 
 --emu bochs (Intel VMX): Bochs cannot load multiboot kernels, so each run
@@ -38,9 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pvhv_log  # noqa: E402  (sits next to this file)
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_HV = REPO / "build" / "hv.elf"
-DEFAULT_GUEST = REPO / "build" / "guest.elf"
-DEFAULT_ISO = REPO / "build" / "pvhv.iso"
+# PVHV_BUILD names another build directory (make test-mutants boots the
+# planted-bug builds in build/mutant-<name> through the same tests).
+BUILD_DIR = Path(os.environ.get("PVHV_BUILD", REPO / "build"))
+if not BUILD_DIR.is_absolute():
+    BUILD_DIR = REPO / BUILD_DIR
+DEFAULT_HV = BUILD_DIR / "hv.elf"
+DEFAULT_GUEST = BUILD_DIR / "guest.elf"
+DEFAULT_ISO = BUILD_DIR / "pvhv.iso"
 DEFAULT_CPU = "qemu64,+svm,+npt"
 DEFAULT_SMP = 2
 DEFAULT_MEM = "512M"
@@ -445,14 +451,14 @@ def _parser():
     ap.add_argument("--args", default="", metavar="CMDLINE", help="hypervisor command line (key=value words)")
     ap.add_argument("--mem", default=DEFAULT_MEM, help=f"machine memory, default {DEFAULT_MEM}")
     ap.add_argument("--iso", nargs="?", const=str(DEFAULT_ISO), default=None,
-                    help=f"boot the GRUB ISO (default {DEFAULT_ISO.relative_to(REPO)}) instead of -kernel")
+                    help=f"boot the GRUB ISO (default {os.path.relpath(DEFAULT_ISO, REPO)}) instead of -kernel")
     ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator: qemu (AMD SVM under TCG) or bochs (Intel VMX; judged by the end record only)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                     help=f"kill the emulator after this long, default {DEFAULT_TIMEOUT}")
     ap.add_argument("--log", metavar="FILE", help="also write the serial output here")
     ap.add_argument("--quiet", action="store_true", help="do not stream the serial output")
-    ap.add_argument("--hv", help=f"hypervisor ELF, default {DEFAULT_HV.relative_to(REPO)}")
-    ap.add_argument("--guest", help=f"guest ELF module, default {DEFAULT_GUEST.relative_to(REPO)}")
+    ap.add_argument("--hv", help=f"hypervisor ELF, default {os.path.relpath(DEFAULT_HV, REPO)}")
+    ap.add_argument("--guest", help=f"guest ELF module, default {os.path.relpath(DEFAULT_GUEST, REPO)}")
     ap.add_argument("--no-guest", action="store_true", help="boot without a guest module (tests the error path)")
     ap.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL", help=f"QEMU -cpu, default {DEFAULT_CPU}")
     ap.add_argument("--deterministic", action="store_true",

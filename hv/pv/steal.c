@@ -45,13 +45,17 @@ void steal_on_enter(struct vcpu *v)
     uint32_t odd = __atomic_load_n(&st->version, __ATOMIC_RELAXED) | 1;
     __atomic_store_n(&st->version, odd, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#ifndef PVHV_MUTANT_lose_steal_update   /* planted bug: make test-mutants */
     st->steal = cycles_to_ns(v->stats.state_cycles[VCPU_RUNNABLE]);
+#endif
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&st->version, odd + 1, __ATOMIC_RELEASE);
 
     uint8_t prev = __atomic_exchange_n(&st->preempted, 0, __ATOMIC_SEQ_CST);
     if (prev & PV_VCPU_FLUSH_TLB) {
+#ifndef PVHV_MUTANT_skip_entry_flush    /* planted bug: make test-mutants */
         virt->request_tlb_flush(v);
+#endif
         v->stats.tlb_flushes_on_entry++;
     }
 }

@@ -61,6 +61,9 @@ static struct vcpu *gang_pick(struct percpu *cpu)
     maybe_turn_over();
     if (gang_vm == NO_VM)
         return 0;
+#ifdef PVHV_MUTANT_gang_overlap         /* planted bug: make test-mutants */
+    return runq_take(&queue, 0, 0);
+#endif
     return runq_take(&queue, of_vm, gang_vm);
 }
 

@@ -279,6 +279,9 @@ static void put(struct vcpu *v, enum exit_action act)
         set_state(v, VCPU_DONE);
     } else if (act == ACT_BLOCK) {
         int irq_ok = (v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v);
+#ifdef PVHV_MUTANT_no_kicked_latch      /* planted bug: make test-mutants */
+        __atomic_store_n(&v->kicked, 0, __ATOMIC_RELEASE);
+#endif
         if (__atomic_exchange_n(&v->kicked, 0, __ATOMIC_ACQ_REL) || irq_ok)
             make_runnable(v, 0);
         else

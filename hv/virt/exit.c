@@ -44,6 +44,9 @@ static enum exit_action handle_hlt(struct vcpu *v, struct vexit *e)
 {
     vcpu_skip_insn(v, e);
     /* A kick that landed before the HLT makes it return at once. */
+#ifdef PVHV_MUTANT_no_kicked_latch      /* planted bug: make test-mutants */
+    __atomic_store_n(&v->kicked, 0, __ATOMIC_RELEASE);
+#endif
     if (__atomic_exchange_n(&v->kicked, 0, __ATOMIC_ACQ_REL))
         return ACT_CONTINUE;
     if ((v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v))

@@ -1,0 +1,64 @@
+#!/bin/bash
+# make test-mutants: every planted bug (a PVHV_MUTANT_<name> #ifdef in the
+# source) is built into build/mutant-<name>; the test named for its
+# mechanism must FAIL on that build and PASS on the real one in build/.
+# A mutant that survives is a test that cannot fail, so the target fails.
+# Prints the table for README.md's Tests section; also in build/mutants.md.
+# System tests boot through /work/bin/emu-turn when it exists (the shared
+# machine's emulator slots), else directly.
+set -u
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+TURN=""
+[ -x /work/bin/emu-turn ] && TURN=/work/bin/emu-turn
+
+# name | mechanism | planted bug | test (unit:<binary> or a pytest node id)
+MUTANTS=(
+"skip_entry_flush|deferred pv TLB flush on entry|steal_on_enter() sees FLUSH_TLB but never asks the backend to flush|unit:test_steal"
+"lose_steal_update|steal time|steal_on_enter() never writes the steal field|unit:test_steal"
+"accept_bad_key|option validation|slice= out of range is accepted|unit:test_cfg_table"
+"skip_kick|pv unhalt (KICK_CPU)|KICK_CPU counts the kick but neither latches nor wakes the target|tests/system/test_lockstress.py::test_pvticket_overcommit_halts_and_kicks_add_up"
+"no_kicked_latch|kicked latch|HLT ignores (and clears) a kick that landed before it|tests/system/test_abi.py::test_kick_before_hlt_returns_at_once"
+"gang_overlap|gang co-scheduling|gang picks any VM's vCPU, not only the VM whose turn it is|tests/system/test_sched.py::test_gang_never_overlaps_vms"
+)
+
+run_test() {   # build_dir test -> exit status of the test
+    local dir=$1 t=$2
+    if [[ $t == unit:* ]]; then
+        "$dir/unit/${t#unit:}" > "$dir/mutant-test.log" 2>&1
+    else
+        PVHV_BUILD="$dir" $TURN $PY -m pytest -q -x -p no:cacheprovider "$t" \
+            > "$dir/mutant-test.log" 2>&1
+    fi
+}
+
+only=${MUTANTS_ONLY:-}
+out=build/mutants.md
+rows=()
+bad=0
+for m in "${MUTANTS[@]}"; do
+    IFS='|' read -r name mech bug test <<< "$m"
+    [ -n "$only" ] && [[ ",$only," != *",$name,"* ]] && continue
+    dir=build/mutant-$name
+    echo "== mutant $name: building $dir" >&2
+    if ! make --no-print-directory -s MUTANT="$name" all unit-bins > /dev/null; then
+        echo "mutant $name: build failed" >&2
+        exit 1
+    fi
+    grep -rqs "PVHV_MUTANT_$name" hv guest libpv || { echo "mutant $name: no #ifdef in the source" >&2; exit 1; }
+    echo "== mutant $name: $test on the mutant" >&2
+    run_test "$dir" "$test"; on_mutant=$?
+    echo "== mutant $name: $test on the real build" >&2
+    mkdir -p build
+    run_test build "$test"; on_real=$?
+    caught=no
+    [ $on_mutant -ne 0 ] && [ $on_real -eq 0 ] && caught=yes
+    [ $caught = yes ] || { bad=1; tail -20 "$dir/mutant-test.log" >&2; }
+    rows+=("| $mech | \`$name\`: $bug | \`${test#tests/system/}\` | $caught (mutant: exit $on_mutant, real: exit $on_real) |")
+done
+{
+    echo "| mechanism | planted bug (PVHV_MUTANT_...) | test that catches it | caught |"
+    echo "| --- | --- | --- | --- |"
+    printf '%s\n' "${rows[@]}"
+} | tee "$out"
+exit $bad
