@@ -12,6 +12,7 @@ BUILD   := build
 SMP     ?= 2
 ARGS    ?=
 EMU     ?= qemu
+CPU     ?=
 TIMEOUT ?= 900
 
 FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
@@ -96,7 +97,7 @@ $(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
 
 run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
-		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)')
+		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)')
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h)
 	@mkdir -p $(@D)

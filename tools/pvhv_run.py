@@ -12,9 +12,10 @@ Environment: PVHV_BUILD names the build directory (default build/);
 PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
 fake one).
 
---emu bochs (Intel VMX): Bochs cannot load multiboot kernels, so each run
-builds a GRUB ISO in a temporary directory (hv.elf, guest.elf and a grub.cfg
-carrying --args), writes a bochsrc for a VMX-capable CPU model and runs
+--emu bochs: Bochs cannot load multiboot kernels, so each run builds a GRUB
+ISO in a temporary directory (hv.elf, guest.elf and a grub.cfg carrying
+--args), writes a bochsrc for the --cpu model (default a VMX-capable Intel
+one; AMD models such as ryzen run the SVM backend) and runs
 Bochs under `script` (its `term` display wants a terminal) with `c` fed to
 its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
 exit status means nothing (DESIGN.md §1): the run is judged by the `end`
@@ -62,6 +63,23 @@ KILL_GRACE_S = 5
 # Bochs (VMX): a Skylake-X model offers VMX with EPT, VPID, unrestricted
 # guest, PAUSE-loop exiting and the preemption timer.
 BOCHS_CPU_MODEL = "corei7_skylake_x"
+# Every `cpu: model=` value Debian's Bochs 2.7 accepts (its cpudb, the names
+# in bochs-bin after bx_generic), with the backend pvhv can use on it: "vmx"
+# or "svm" where the model offers one, None where it offers neither. Models
+# that offer VMX/SVM without what pvhv needs (EPT + unrestricted guest, NPT)
+# are listed with their backend: pvhv refuses them with an error record.
+BOCHS_CPU_MODELS = {
+    "bx_generic": None, "pentium": None, "pentium_mmx": None, "amd_k6_2_chomper": None,
+    "p2_klamath": None, "p3_katmai": None, "p4_willamette": None,
+    "core_duo_t2400_yonah": "vmx", "atom_n270": None, "p4_prescott_celeron_336": None,
+    "athlon64_clawhammer": None, "athlon64_venice": None, "turion64_tyler": "svm",
+    "phenom_8650_toliman": "svm", "core2_penryn_t9600": "vmx",
+    "corei5_lynnfield_750": "vmx", "corei5_arrandale_m520": "vmx",
+    "corei7_sandy_bridge_2600k": "vmx", "zambezi": "svm", "trinity_apu": "svm",
+    "ryzen": "svm", "corei7_ivy_bridge_3770k": "vmx", "corei7_haswell_4770": "vmx",
+    "broadwell_ult": "vmx", "corei7_skylake_x": "vmx", "corei3_cnl": "vmx",
+    "corei7_icelake_u": "vmx", "tigerlake": "vmx",
+}
 BOCHS_IPS = 80_000_000          # emulated instructions per emulated second
 BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 BOCHS_VGABIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
@@ -214,9 +232,7 @@ def _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic
         raise RunError("--args/--hv/--guest/--no-guest cannot be used with --iso: the ISO carries its own")
     if no_guest and guest is not None:
         raise RunError("--guest and --no-guest contradict each other")
-    if cpu != DEFAULT_CPU:
-        raise RunError("--cpu is a QEMU option; under Bochs the CPU model is "
-                       f"{BOCHS_CPU_MODEL} (tools/pvhv_run.py BOCHS_CPU_MODEL)")
+    bochs_model(cpu)
     if deterministic:
         raise RunError("--deterministic is a QEMU option (Bochs runs with clock sync=none, "
                        "which is already instruction-count based)")
@@ -224,6 +240,17 @@ def _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic
         if shutil.which(tool) is None:
             raise RunError(f"{tool} not found (Debian: apt-get install bochs bochs-term bochsbios "
                            "vgabios grub-pc-bin grub-common xorriso mtools)")
+
+
+def bochs_model(cpu):
+    """The Bochs `cpu: model=` for --cpu (QEMU's default means Bochs' default);
+    raises RunError naming the known models for anything else."""
+    if cpu is None or cpu == DEFAULT_CPU:
+        return BOCHS_CPU_MODEL
+    if cpu not in BOCHS_CPU_MODELS:
+        raise RunError(f"--cpu {cpu}: not a Bochs 2.7 CPU model (known: "
+                       f"{', '.join(BOCHS_CPU_MODELS)})")
+    return cpu
 
 
 def bochs_cmd(rc_path):
@@ -266,10 +293,10 @@ def _megs(mem):
     return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
 
 
-def write_bochsrc(workdir, iso, smp, mem, serial_path):
+def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL):
     rc = Path(workdir) / "bochsrc"
     rc.write_text("\n".join([
-        f"cpu: model={BOCHS_CPU_MODEL}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0",
+        f"cpu: model={model}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0",
         f"megs: {_megs(mem)}",
         f"romimage: file={BOCHS_BIOS}",
         f"vgaromimage: file={BOCHS_VGABIOS}",
@@ -330,7 +357,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
         boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest)
         serial = Path(workdir) / "com1.log"
         serial.touch()
-        rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial)
+        rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial, bochs_model(cpu))
         cmd = bochs_cmd(rc)
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -452,7 +479,7 @@ def _parser():
     ap.add_argument("--mem", default=DEFAULT_MEM, help=f"machine memory, default {DEFAULT_MEM}")
     ap.add_argument("--iso", nargs="?", const=str(DEFAULT_ISO), default=None,
                     help=f"boot the GRUB ISO (default {os.path.relpath(DEFAULT_ISO, REPO)}) instead of -kernel")
-    ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator: qemu (AMD SVM under TCG) or bochs (Intel VMX; judged by the end record only)")
+    ap.add_argument("--emu", default="qemu", choices=["qemu", "bochs"], help="emulator: qemu (AMD SVM under TCG) or bochs (VMX or SVM by --cpu model; judged by the end record only)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                     help=f"kill the emulator after this long, default {DEFAULT_TIMEOUT}")
     ap.add_argument("--log", metavar="FILE", help="also write the serial output here")
@@ -460,7 +487,8 @@ def _parser():
     ap.add_argument("--hv", help=f"hypervisor ELF, default {os.path.relpath(DEFAULT_HV, REPO)}")
     ap.add_argument("--guest", help=f"guest ELF module, default {os.path.relpath(DEFAULT_GUEST, REPO)}")
     ap.add_argument("--no-guest", action="store_true", help="boot without a guest module (tests the error path)")
-    ap.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL", help=f"QEMU -cpu, default {DEFAULT_CPU}")
+    ap.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL", help=f"QEMU -cpu, default {DEFAULT_CPU}; with --emu bochs a Bochs "
+                    f"CPU model, default {BOCHS_CPU_MODEL} (ryzen, zambezi, trinity_apu: SVM)")
     ap.add_argument("--deterministic", action="store_true",
                     help="single-threaded TCG with -icount shift=5,sleep=off (reproducible runs)")
     ap.add_argument("--print-cmd", action="store_true", help="print the emulator command and exit")

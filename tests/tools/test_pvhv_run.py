@@ -63,7 +63,7 @@ def test_cmd_deterministic_iso_cpu_mem_no_guest():
 
 
 @pytest.mark.parametrize("kw, message", [
-    (dict(emu="bochs", cpu="host"), "--cpu is a QEMU option"),
+    (dict(emu="bochs", cpu="host"), "--cpu host: not a Bochs 2.7 CPU model .known: .*ryzen"),
     (dict(emu="bochs", deterministic=True), "--deterministic is a QEMU option"),
     (dict(emu="vbox"), "unknown emulator"),
     (dict(smp=0), "--smp 0"),
@@ -73,6 +73,16 @@ def test_cmd_deterministic_iso_cpu_mem_no_guest():
 def test_cmd_refuses_bad_options(kw, message):
     with pytest.raises(pvhv_run.RunError, match=message):
         cmd_of(**kw)
+
+
+def test_bochs_cpu_model_goes_into_the_bochsrc(tmp_path):
+    """--cpu names the Bochs model; QEMU's default means Bochs' default."""
+    assert pvhv_run.bochs_model(pvhv_run.DEFAULT_CPU) == pvhv_run.BOCHS_CPU_MODEL
+    assert pvhv_run.BOCHS_CPU_MODELS["ryzen"] == "svm"
+    assert pvhv_run.BOCHS_CPU_MODELS[pvhv_run.BOCHS_CPU_MODEL] == "vmx"
+    rc = pvhv_run.write_bochsrc(tmp_path, "x.iso", 2, "64M", tmp_path / "com1",
+                                pvhv_run.bochs_model("zambezi"))
+    assert "cpu: model=zambezi, count=2," in rc.read_text()
 
 
 def run_cli(*args, env=None):
