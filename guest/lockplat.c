@@ -26,6 +26,7 @@ static struct pv_lock_platform plat = {
     .kick = plat_kick,
     .relax = plat_relax,
     .vcpu_is_preempted = plat_vcpu_is_preempted,
+    .qnodes = guest_qnodes,
 };
 
 const struct pv_lock_platform *lockplat_get(void)

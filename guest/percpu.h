@@ -8,9 +8,12 @@
 
 #include <stdint.h>
 #include "arch.h"
+#include "lock.h"
 #include "pv_abi.h"
 
 extern uint8_t guest_stacks[PV_MAX_VCPUS][GUEST_STACK_SIZE];
+extern struct pv_lock_qnode guest_qnodes[PV_MAX_VCPUS * PV_QNODES_PER_CPU];
+_Static_assert(PV_MAX_VCPUS <= PV_LOCK_MAX_CPUS, "every vCPU can lock");
 
 static inline unsigned this_cpu(void)
 {

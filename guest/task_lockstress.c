@@ -8,6 +8,7 @@
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
+#include "end.h"
 #include "env.h"
 #include "fmt.h"
 #include "hist.h"
@@ -66,7 +67,8 @@ static void configure(void)
     cfg.asked = PV_LOCK_PVTICKET;
     if (cfg_str("lock", name, sizeof(name)) >= 0 &&
         pv_lock_kind_parse(name, &cfg.asked) != 0)
-        cfg_bad("lock", name, "allowed: ticket, pvticket");
+        cfg_bad("lock", name,
+                "allowed: ticket, pvticket, tas, mcs, qspin, pvqspin, pticket");
     cfg.spin_threshold = (uint32_t)cfg_u64("spin_threshold",
                                            PV_SPIN_THRESHOLD_DEFAULT, 1,
                                            1u << 31);
@@ -89,11 +91,16 @@ static void configure(void)
 /* vCPU0, while every other vCPU waits at the barrier after this. */
 static void setup(void)
 {
-    if (cfg.asked == PV_LOCK_PVTICKET && !pv_has(PV_FEATURE_PV_UNHALT)) {
-        kprintf("lockstress: lock=pvticket needs PV_UNHALT, which %s; "
-                "using ticket\n", env.pv ? "pvhv does not offer"
-                                         : "a native run does not have");
-        cfg.kind = PV_LOCK_TICKET;
+    /* The pv kinds halt and kick: without PV_UNHALT use their native
+       counterpart, as Linux does. */
+    if ((cfg.asked == PV_LOCK_PVTICKET || cfg.asked == PV_LOCK_PVQSPIN) &&
+        !pv_has(PV_FEATURE_PV_UNHALT)) {
+        cfg.kind = cfg.asked == PV_LOCK_PVTICKET ? PV_LOCK_TICKET
+                                                 : PV_LOCK_QSPIN;
+        kprintf("lockstress: lock=%s needs PV_UNHALT, which %s; using %s\n",
+                pv_lock_kind_name(cfg.asked),
+                env.pv ? "pvhv does not offer" : "a native run does not have",
+                pv_lock_kind_name(cfg.kind));
     }
     for (unsigned i = 0; i < LS_MAX_LOCKS; i++)
         locks[i] = (struct ls_lock){ .lock = PV_SPINLOCK_INIT,
@@ -105,7 +112,9 @@ static void setup(void)
             vcpus[i].per_lock[l] = 0;
         vcpus[i].latency = (struct pv_hist){ 0 };
     }
-    pv_lock_setup(cfg.kind, lockplat_get(), cfg.spin_threshold, lstats);
+    if (pv_lock_setup(cfg.kind, lockplat_get(), cfg.spin_threshold,
+                      lstats) != 0)
+        guest_fail(FAIL_CONFIG, "the lock platform cannot run this lock kind");
     if (cfg.preempt_check && !pv_has(PV_FEATURE_STEAL_TIME))
         kprintf("lockstress: preempt_check=on needs steal time, which is "
                 "absent; waiters will not see preempted holders\n");
@@ -178,9 +187,10 @@ static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
     c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b, n - (size_t)(a + b),
                     ",\"slow_path\":%lu,\"halts\":%lu,\"kicks_sent\":%lu,"
                     "\"spurious_wakeups\":%lu,\"preempted_holder\":%lu,"
+                    "\"steals\":%lu,"
                     "\"preempt_check\":%s,\"violations\":%lu}",
                     st->slow_path, st->halts, st->kicks_sent,
-                    st->spurious_wakeups, st->preempted_holder,
+                    st->spurious_wakeups, st->preempted_holder, st->steals,
                     cfg.preempt_check ? "true" : "false", me->violations);
     if ((size_t)(a + b + c) >= n)
         kprintf("lockstress vcpu %u: report would need %d bytes, dropped\n",

@@ -34,7 +34,7 @@ static const struct key keys[] = {
     { "boost", K_WORD, 0, 0, "on|off", "on", 0 },
     { "preempt_check", K_WORD, 0, 0, "on|off", "off", 0 },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
-    { "lock", K_WORD, 0, 0, "ticket|pvticket", "pvticket", 0 },
+    { "lock", K_WORD, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0 },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
     { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress", "lockstress", 0 },
     { "locks", K_UINT, 1, 64, 0, "1", "locks" },

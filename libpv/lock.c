@@ -13,11 +13,21 @@ struct pv_lock_cfg pv_lock_cfg;
 static const struct pv_lock_ops *const kind_ops[PV_LOCK_KINDS] = {
     [PV_LOCK_TICKET] = &pv_lock_ticket_ops,
     [PV_LOCK_PVTICKET] = &pv_lock_pvticket_ops,
+    [PV_LOCK_TAS] = &pv_lock_tas_ops,
+    [PV_LOCK_MCS] = &pv_lock_mcs_ops,
+    [PV_LOCK_QSPIN] = &pv_lock_qspin_ops,
+    [PV_LOCK_PVQSPIN] = &pv_lock_pvqspin_ops,
+    [PV_LOCK_PTICKET] = &pv_lock_pticket_ops,
 };
 
 static const char *const kind_names[PV_LOCK_KINDS] = {
     [PV_LOCK_TICKET] = "ticket",
     [PV_LOCK_PVTICKET] = "pvticket",
+    [PV_LOCK_TAS] = "tas",
+    [PV_LOCK_MCS] = "mcs",
+    [PV_LOCK_QSPIN] = "qspin",
+    [PV_LOCK_PVQSPIN] = "pvqspin",
+    [PV_LOCK_PTICKET] = "pticket",
 };
 
 static const struct pv_lock_ops *cur_ops = &pv_lock_ticket_ops;
@@ -26,11 +36,16 @@ static const struct pv_lock_ops *cur_ops = &pv_lock_ticket_ops;
    NULL check on the lock paths. */
 static struct pv_lock_cpu_stats spare_stats[PV_LOCK_MAX_CPUS];
 
-void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
-                   uint32_t spin_threshold, struct pv_lock_cpu_stats *stats)
+int pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
+                  uint32_t spin_threshold, struct pv_lock_cpu_stats *stats)
 {
-    if ((unsigned)kind >= PV_LOCK_KINDS)
+    int ret = 0;
+
+    if ((unsigned)kind >= PV_LOCK_KINDS ||
+        (kind_ops[kind]->needs_qnodes && !plat->qnodes)) {
         kind = PV_LOCK_TICKET;
+        ret = -1;
+    }
     pv_lock_cfg.plat = plat;
     pv_lock_cfg.spin_threshold =
         spin_threshold ? spin_threshold : PV_SPIN_THRESHOLD_DEFAULT;
@@ -41,6 +56,7 @@ void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
         cur_ops->reset();
     /* Publish the whole configuration before any CPU uses a lock. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return ret;
 }
 
 void pv_lock_set_preempt_check(int on)

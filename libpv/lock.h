@@ -26,8 +26,27 @@ typedef struct {
 enum pv_lock_kind {
     PV_LOCK_TICKET = 0,
     PV_LOCK_PVTICKET = 1,
+    PV_LOCK_TAS = 2,
+    PV_LOCK_MCS = 3,
+    PV_LOCK_QSPIN = 4,
+    PV_LOCK_PVQSPIN = 5,
+    PV_LOCK_PTICKET = 6,
     PV_LOCK_KINDS
 };
+
+/* Queue nodes per CPU for mcs, qspin and pvqspin. Linux keeps four (task,
+   softirq, hardirq, NMI): waits nest at most that deep on one CPU. */
+#define PV_QNODES_PER_CPU 4
+
+/* One CPU's queue node. The platform owns the storage (the guest's per-vCPU
+   data, the test harness's array) so the lock code allocates nothing. */
+struct pv_lock_qnode {
+    struct pv_lock_qnode *volatile next;  /* successor in the queue */
+    volatile uint32_t locked;             /* set by the predecessor */
+    uint32_t count;                       /* node 0: nesting / in-use mask */
+    uint32_t cpu;                         /* owner CPU, for kicks */
+    volatile uint8_t state;               /* pvqspin: running/halted/hashed */
+} __attribute__((aligned(32)));
 
 struct pv_lock_platform {
     unsigned nr_cpus;               /* cpu_id() < nr_cpus <= PV_LOCK_MAX_CPUS */
@@ -46,6 +65,9 @@ struct pv_lock_platform {
        a pvticket waiter whose lock holder is preempted stops spinning early
        and halts (pv_lock_set_preempt_check). */
     int (*vcpu_is_preempted)(unsigned cpu);
+    /* nr_cpus * PV_QNODES_PER_CPU nodes, CPU c's at [c * PV_QNODES_PER_CPU];
+       needed by mcs, qspin and pvqspin (pv_lock_setup refuses them without). */
+    struct pv_lock_qnode *qnodes;
 };
 
 /* Per-CPU counters, written only by their own CPU. */
@@ -55,11 +77,16 @@ struct pv_lock_cpu_stats {
     uint64_t kicks_sent;       /* kick() calls made by this CPU's unlocks */
     uint64_t spurious_wakeups; /* halt() returned but our ticket was not served */
     uint64_t kick_misses;      /* slow-path flag set but no waiter found */
-    uint64_t preempted_holder; /* spins cut short: the holder was preempted */
+    uint64_t preempted_holder; /* spins cut short: the holder was preempted
+                                  (pvqspin: the predecessor was) */
+    uint64_t steals;           /* acquisitions out of queue order (pticket
+                                  timeouts, pvqspin lock steals) */
 };
 
-/* Must be called once before any lock is used. stats has nr_cpus entries. */
-void pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
+/* Must be called once before any lock is used. stats has nr_cpus entries.
+   Returns 0, or -1 if kind is unknown or needs queue nodes the platform does
+   not give (then the plain ticket lock is set up instead). */
+int pv_lock_setup(enum pv_lock_kind kind, const struct pv_lock_platform *plat,
                    uint32_t spin_threshold, struct pv_lock_cpu_stats *stats);
 const char *pv_lock_kind_name(enum pv_lock_kind kind);
 /* pvticket: stop spinning early when the holder's vCPU is preempted (needs

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lock_impl.h"
 #include "rng.h"
 
 #define STRESS_THREADS_PER_CORE 4
@@ -21,6 +22,11 @@
 
 static uint32_t kicked[PV_LOCK_MAX_CPUS];
 uint64_t harness_kicks_received[PV_LOCK_MAX_CPUS];
+/* The queue nodes of mcs/qspin/pvqspin, as the guest keeps them per vCPU. */
+static struct pv_lock_qnode qnodes[PV_LOCK_MAX_CPUS * PV_QNODES_PER_CPU];
+/* Set while a thread sleeps at a preemption point: what the steal-time
+   PREEMPTED byte says of a vCPU that is off its pCPU. */
+static volatile int preempted[PV_LOCK_MAX_CPUS];
 static __thread unsigned my_cpu;
 static __thread unsigned relax_count;
 static const char *watchdog_what = "?";
@@ -75,6 +81,11 @@ static void harness_relax(void)
         sched_yield();
 }
 
+static int harness_vcpu_is_preempted(unsigned cpu)
+{
+    return __atomic_load_n(&preempted[cpu], __ATOMIC_RELAXED);
+}
+
 const struct pv_lock_platform harness_platform = {
     .nr_cpus = PV_LOCK_MAX_CPUS,
     .cpu_id = harness_cpu_id,
@@ -83,12 +94,16 @@ const struct pv_lock_platform harness_platform = {
     .halt = harness_halt,
     .kick = harness_kick,
     .relax = harness_relax,
+    .vcpu_is_preempted = harness_vcpu_is_preempted,
+    .qnodes = qnodes,
 };
 
 void harness_reset(void)
 {
     memset(kicked, 0, sizeof(kicked));
     memset(harness_kicks_received, 0, sizeof(harness_kicks_received));
+    memset(qnodes, 0, sizeof(qnodes));
+    memset((void *)preempted, 0, sizeof(preempted));
     my_cpu = 0;
 }
 
@@ -157,6 +172,32 @@ static unsigned ticket_inc(enum pv_lock_kind kind)
     return kind == PV_LOCK_PVTICKET ? PVTICKET_INC : 1;
 }
 
+/* Kinds whose low half is a head that moves by one ticket per hand-over. */
+static int has_head(enum pv_lock_kind kind)
+{
+    return kind == PV_LOCK_TICKET || kind == PV_LOCK_PVTICKET;
+}
+
+/* FIFO set-up: has waiter i (CPU i + 1) taken its place in line yet? */
+static int fifo_in_line(enum pv_lock_kind kind, uint32_t val, unsigned i)
+{
+    uint32_t code = pv_q_tail_code(i + 1, 0);
+
+    switch (kind) {
+    case PV_LOCK_TICKET:
+    case PV_LOCK_PVTICKET:
+        return harness_tickets_taken(kind, val) == i + 2;
+    case PV_LOCK_MCS:
+        return val == code;
+    case PV_LOCK_QSPIN:
+        /* the first waiter is the pending one, the rest queue */
+        return i == 0 ? (val & PV_Q_PENDING_VAL) != 0
+                      : (val >> PV_Q_TAIL_SHIFT) == code;
+    default:
+        return 0;
+    }
+}
+
 unsigned harness_tickets_taken(enum pv_lock_kind kind, uint32_t val)
 {
     return (val >> TICKET_SHIFT) / ticket_inc(kind);  /* drops the flag */
@@ -168,7 +209,10 @@ static void setup(enum pv_lock_kind kind, uint32_t spin_threshold)
     memset(stats, 0, sizeof(stats));
     the_lock.val = 0;
     cur_kind = kind;
-    pv_lock_setup(kind, &harness_platform, spin_threshold, stats);
+    if (pv_lock_setup(kind, &harness_platform, spin_threshold, stats) != 0) {
+        fprintf(stderr, "harness: pv_lock_setup refused kind %d\n", kind);
+        _exit(1);
+    }
 }
 
 static void collect(struct harness_totals *t)
@@ -180,6 +224,8 @@ static void collect(struct harness_totals *t)
         t->sum.kicks_sent += stats[c].kicks_sent;
         t->sum.spurious_wakeups += stats[c].spurious_wakeups;
         t->sum.kick_misses += stats[c].kick_misses;
+        t->sum.preempted_holder += stats[c].preempted_holder;
+        t->sum.steals += stats[c].steals;
         t->kicks_received += harness_kicks_received[c];
     }
 }
@@ -198,9 +244,13 @@ static struct {
 
 static void preempt_point(uint64_t *rng)
 {
+    unsigned cpu = harness_cpu_id();
+
     switch (pv_rng_below(rng, PREEMPT_CHOICES)) {
     case PREEMPT_SLEEP:
+        preempted[cpu] = 1;
         usleep((useconds_t)pv_rng_below(rng, MAX_SLEEP_US + 1));
+        preempted[cpu] = 0;
         break;
     case PREEMPT_YIELD:
         sched_yield();
@@ -221,7 +271,7 @@ static void *stress_thread(void *arg)
         if (st.owner != 0)
             st.owner_violations++;
         st.owner = cpu + 1;
-        {
+        if (has_head(cur_kind)) {
             unsigned head = the_lock.val & TICKET_HALF_MASK;
             unsigned want = (st.last_head + ticket_inc(cur_kind)) &
                             TICKET_HALF_MASK;
@@ -238,8 +288,8 @@ static void *stress_thread(void *arg)
             st.owner_violations++;
         st.owner = 0;
         pv_spin_unlock(&the_lock);
-        if (pv_rng_below(&rng, PREEMPT_CHOICES) == PREEMPT_YIELD)
-            sched_yield();
+        /* preemption of a waiter: between unlock and the next lock */
+        preempt_point(&rng);
     }
     return NULL;
 }
@@ -300,8 +350,8 @@ void harness_fifo(enum pv_lock_kind kind, uint32_t spin_threshold,
     pv_spin_lock(&the_lock);
     for (unsigned i = 0; i < nthreads; i++) {
         pthread_create(&th[i], NULL, fifo_thread, (void *)(uintptr_t)i);
-        /* main's ticket plus i+1 waiters: thread i has its ticket now */
-        while (harness_tickets_taken(kind, the_lock.val) != i + 2)
+        /* thread i has its place in line before thread i + 1 starts */
+        while (!fifo_in_line(kind, the_lock.val, i))
             sched_yield();
     }
     usleep(FIFO_SETTLE_US);

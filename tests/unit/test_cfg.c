@@ -118,6 +118,11 @@ static void test_accepts_words(void **state)
     (void)state;
     assert_string_equal(parsed("lock=ticket").lock, "ticket");
     assert_string_equal(parsed("lock=pvticket").lock, "pvticket");
+    assert_string_equal(parsed("lock=tas").lock, "tas");
+    assert_string_equal(parsed("lock=mcs").lock, "mcs");
+    assert_string_equal(parsed("lock=qspin").lock, "qspin");
+    assert_string_equal(parsed("lock=pvqspin").lock, "pvqspin");
+    assert_string_equal(parsed("lock=pticket").lock, "pticket");
 
     c = parsed("task=smp");
     assert_int_equal(c.tasks, CFG_TASK_SMP);
@@ -195,12 +200,13 @@ static void test_rejects_sizes(void **state)
 static void test_rejects_words(void **state)
 {
     (void)state;
-    refused("lock=mcs", "lock", "mcs", 1);
+    refused("lock=clh", "lock", "clh", 1);
     refused("lock=Ticket", "lock", "Ticket", 1);
     refused("lock=tick", "lock", "tick", 1);
 
-    struct cfg_error e = refused("lock=mcs", "lock", "mcs", 1);
+    struct cfg_error e = refused("lock=clh", "lock", "clh", 1);
     assert_non_null(strstr(e.message, "pvticket"));
+    assert_non_null(strstr(e.message, "pvqspin"));
 
     refused("task=smp,bogus", "task", "smp,bogus", 1);
     refused("task=bogus", "task", "bogus", 1);

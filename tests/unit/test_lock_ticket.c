@@ -29,7 +29,7 @@ static void test_kind_names(void **state)
     assert_int_equal(k, PV_LOCK_PVTICKET);
     assert_int_equal(pv_lock_kind_parse("ticket", &k), 0);
     assert_int_equal(k, PV_LOCK_TICKET);
-    assert_int_equal(pv_lock_kind_parse("mcs", &k), -1);
+    assert_int_equal(pv_lock_kind_parse("clh", &k), -1);
     assert_int_equal(pv_lock_kind_parse("", &k), -1);
     assert_string_equal(pv_lock_kind_name(PV_LOCK_KINDS), "?");
 }
