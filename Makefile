@@ -48,6 +48,7 @@ UNIT_EXTRA_test_cfg   := hv/cfg.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
 UNIT_EXTRA_test_cfg_table := hv/cfg.c
+UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean
 
@@ -99,7 +100,7 @@ run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
 		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)')
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/sched/*.[ch])
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 

@@ -96,11 +96,12 @@ static void vcpu_record(struct vcpu *v)
     struct json j;
     char hist[1024];
     struct vcpu_stats *s = &v->stats;
+    struct sched_stats_entity *ss = &v->se.stats;
 
     json_begin(&j, "hv_vcpu");
     json_u64(&j, "vm", v->vm->id);
     json_u64(&j, "vcpu", v->id);
-    json_str(&j, "state", vcpu_state_names[v->state]);
+    json_str(&j, "state", vcpu_state_names[v->se.state]);
     json_obj_begin(&j, "exits");
     for (unsigned r = 1; r < EXIT_COUNT; r++)
         json_u64(&j, exit_reason_names[r], s->exits[r]);
@@ -109,12 +110,12 @@ static void vcpu_record(struct vcpu *v)
     for (unsigned h = 0; h < HC_STAT_COUNT; h++)
         json_u64(&j, hc_names[h], s->hypercalls[h]);
     json_obj_end(&j);
-    json_u64(&j, "run_ns", cycles_to_ns(s->state_cycles[VCPU_RUNNING]));
-    json_u64(&j, "runnable_ns", cycles_to_ns(s->state_cycles[VCPU_RUNNABLE]));
-    json_u64(&j, "blocked_ns", cycles_to_ns(s->state_cycles[VCPU_BLOCKED]));
-    json_u64(&j, "switches", s->switches);
-    json_u64(&j, "migrations", s->migrations);
-    json_u64(&j, "preemptions", s->preemptions);
+    json_u64(&j, "run_ns", cycles_to_ns(ss->state_cycles[VCPU_RUNNING]));
+    json_u64(&j, "runnable_ns", cycles_to_ns(ss->state_cycles[VCPU_RUNNABLE]));
+    json_u64(&j, "blocked_ns", cycles_to_ns(ss->state_cycles[VCPU_BLOCKED]));
+    json_u64(&j, "switches", ss->switches);
+    json_u64(&j, "migrations", ss->migrations);
+    json_u64(&j, "preemptions", ss->preemptions);
     json_u64(&j, "kicks_received", s->kicks_received);
     json_u64(&j, "irqs_injected", s->irqs_injected);
     json_u64(&j, "io_ignored", s->io_ignored);
@@ -122,10 +123,10 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "pause_exits", s->pause_exits);
     json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
     json_u64(&j, "ple_exits", s->ple_exits);
-    json_u64(&j, "directed_yields", s->directed_yields);
-    json_u64(&j, "yields_no_candidate", s->yields_no_candidate);
+    json_u64(&j, "directed_yields", ss->directed_yields);
+    json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
     json_u64(&j, "steal_registered", (v->steal_msr & PV_STEAL_TIME_ENABLE) != 0);
-    pv_hist_json(hist, sizeof(hist), &s->kick_to_run);
+    pv_hist_json(hist, sizeof(hist), &ss->kick_to_run);
     json_raw(&j, "kick_to_run", hist);
     json_emit(&j);
 }
@@ -140,7 +141,7 @@ static void vm_record(struct vm *vm)
                           : vm->state == VM_KILLED ? "killed" : "running");
     json_str(&j, "reason", vm->reason);
     json_u64(&j, "guest_status", vm->guest_status);
-    json_u64(&j, "coskew_ns", cycles_to_ns(vm->coskew_cycles));
+    json_u64(&j, "coskew_ns", cycles_to_ns(vm->sg.coskew_cycles));
     json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
                                ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
     json_emit(&j);
@@ -182,6 +183,7 @@ static void human_tables(void)
         for (unsigned c = 0; c < vms[i].nr_vcpus; c++) {
             struct vcpu *v = &vms[i].vcpus[c];
             struct vcpu_stats *s = &v->stats;
+            struct sched_stats_entity *ss = &v->se.stats;
             uint64_t total = 0;
             for (unsigned r = 1; r < EXIT_COUNT; r++)
                 total += s->exits[r];
@@ -189,9 +191,9 @@ static void human_tables(void)
             pv_snprintf(name, sizeof(name), "vm%u.%u", i, c);
             hv_printf("%-10s %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu\n", name, total,
                       s->exits[EXIT_HYPERCALL], s->exits[EXIT_HLT], s->exits[EXIT_IO],
-                      ms_of(s->state_cycles[VCPU_RUNNING]),
-                      ms_of(s->state_cycles[VCPU_RUNNABLE]),
-                      ms_of(s->state_cycles[VCPU_BLOCKED]), s->switches, s->migrations,
+                      ms_of(ss->state_cycles[VCPU_RUNNING]),
+                      ms_of(ss->state_cycles[VCPU_RUNNABLE]),
+                      ms_of(ss->state_cycles[VCPU_BLOCKED]), ss->switches, ss->migrations,
                       s->kicks_received);
         }
     }

@@ -16,9 +16,11 @@
 #include "time.h"
 #include "x86.h"
 #include "../cfg.h"
+#include "../end.h"
 #include "../mm/frame.h"
 #include "../report.h"
 #include "../sched/sched.h"
+#include "../virt/run.h"
 #include "../virt/virt.h"
 #include "../virt/vm.h"
 
@@ -98,8 +100,17 @@ void hv_main(uint32_t magic, uint64_t info)
         fail("guest", 0, "no guest kernel module was loaded (QEMU: -initrd build/guest.elf; "
                          "GRUB: module2 /boot/guest.elf)");
     power_set_done_action(cfg.done == CFG_DONE_REBOOT);
-    if (sched_init(&cfg))
+    struct sched_params sp = {
+        .policy = cfg.sched,
+        .slice_us = cfg.slice_ms * 1000,
+        .slice_cycles = ns_to_cycles(cfg.slice_ms * 1000000),
+        .boost = cfg.boost,
+        .nr_cpus = nr_pcpus,
+        .irq_wakeable = run_irq_wakeable,
+    };
+    if (sched_init(&sp))
         fail("sched", cfg.sched, "unknown scheduler policy");
+    end_init(cfg.timeout_ms);
 
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
@@ -111,5 +122,5 @@ void hv_main(uint32_t magic, uint64_t info)
     if (vm_create_all(&cfg, &bi.modules[0]))
         power_finish(0, "could not build the VMs");
     smp_release();
-    sched_loop();
+    run_loop();
 }

@@ -19,7 +19,6 @@ struct percpu {
     volatile int online;
     struct vcpu *current;         /* vCPU being run, or NULL */
     volatile int need_resched;    /* set by the slice timer */
-    volatile int idle;            /* halted in the idle loop */
     void *backend;                /* the backend's per-pCPU state */
     /* statistics */
     uint64_t idle_cycles;

@@ -13,7 +13,7 @@
 #include "time.h"
 #include "x86.h"
 #include "../mm/page.h"
-#include "../sched/sched.h"
+#include "../virt/run.h"
 #include "../virt/virt.h"
 
 #define INIT_DELAY_US       10000
@@ -53,7 +53,7 @@ static void __attribute__((noreturn)) ap_main(void)
     while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
         cpu_relax();
     virt_cpu_enable(cpu);
-    sched_loop();
+    run_loop();
 }
 
 unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n, uint32_t bsp_apic)

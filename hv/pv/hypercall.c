@@ -44,8 +44,8 @@ static int64_t hc_kick_cpu(struct vcpu *v, uint64_t flags, uint64_t apic_id)
 #ifdef PVHV_MUTANT_skip_kick            /* planted bug: make test-mutants */
     return 0;
 #endif
-    __atomic_store_n(&t->kicked, 1, __ATOMIC_SEQ_CST);
-    sched_notify(t, 1);
+    __atomic_store_n(&t->se.kicked, 1, __ATOMIC_SEQ_CST);
+    sched_notify(&t->se, 1);
     return 0;
 }
 
@@ -91,10 +91,10 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
         ctx.cs > ctx.gdt_limit || ctx.ds > ctx.gdt_limit)
         return -PV_EINVAL;
     struct vcpu *t = &vm->vcpus[id];
-    if (t->state != VCPU_NEW)
+    if (t->se.state != VCPU_NEW)
         return -PV_EBUSY;
     virt->vcpu_set_long64(t, &ctx);
-    sched_start_vcpu(t);
+    sched_start(&t->se);
     return 0;
 }
 
@@ -169,7 +169,8 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
             break;
         }
         ret = 0;
-        act = sched_yield_to(v, target_vcpu(v, r->rbx));
+        act = sched_yield_to(&v->se, &target_vcpu(v, r->rbx)->se) ? ACT_YIELD
+                                                                        : ACT_CONTINUE;
         break;
     case PV_HC_VCPU_START:
         v->stats.hypercalls[HC_STAT_VCPU_START]++;

@@ -46,7 +46,7 @@ void steal_on_enter(struct vcpu *v)
     __atomic_store_n(&st->version, odd, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 #ifndef PVHV_MUTANT_lose_steal_update   /* planted bug: make test-mutants */
-    st->steal = cycles_to_ns(v->stats.state_cycles[VCPU_RUNNABLE]);
+    st->steal = cycles_to_ns(v->se.stats.state_cycles[VCPU_RUNNABLE]);
 #endif
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&st->version, odd + 1, __ATOMIC_RELEASE);

@@ -8,11 +8,8 @@
  */
 #include "sched.h"
 
+#include "port.h"
 #include "runq.h"
-#include "../core/percpu.h"
-#include "../core/x86.h"
-#include "../virt/vcpu.h"
-#include "../virt/vm.h"
 
 #define NO_VM (-1)
 
@@ -22,18 +19,18 @@ static long last_gang = NO_VM;
 static unsigned nr_running;      /* vCPUs in RUNNING, any VM */
 static uint64_t gang_deadline;
 
-static int of_vm(const struct vcpu *v, long vm) { return (long)v->vm->id == vm; }
-static int not_of_vm(const struct vcpu *v, long vm) { return (long)v->vm->id != vm; }
+static int of_vm(const struct sched_entity *v, long vm) { return (long)v->group->id == vm; }
+static int not_of_vm(const struct sched_entity *v, long vm) { return (long)v->group->id != vm; }
 
 /* Called with nothing running: give the turn to the next waiting VM. */
 static void next_turn(void)
 {
     gang_vm = NO_VM;
-    for (unsigned i = 1; i <= nr_vms; i++) {
-        long cand = (long)(((unsigned long)(last_gang + (long)nr_vms) + i) % nr_vms);
+    for (unsigned i = 1; i <= sched_nr_groups; i++) {
+        long cand = (long)(((unsigned long)(last_gang + (long)sched_nr_groups) + i) % sched_nr_groups);
         if (runq_any(&queue, of_vm, cand)) {
             gang_vm = last_gang = cand;
-            gang_deadline = rdtsc() + sched_slice_cycles;
+            gang_deadline = sched_port_now() + sched_slice_cycles;
             sched_stats.gang_switches++;
             sched_wake_idle_all();
             return;
@@ -50,12 +47,20 @@ static void maybe_turn_over(void)
         next_turn();
 }
 
-static void gang_enqueue(struct vcpu *v, int front)
+static void gang_init(void)
+{
+    queue = (struct runq){ 0, 0 };
+    gang_vm = last_gang = NO_VM;
+    nr_running = 0;
+    gang_deadline = 0;
+}
+
+static void gang_enqueue(struct sched_entity *v, int front)
 {
     runq_push(&queue, v, front);
 }
 
-static struct vcpu *gang_pick(struct percpu *cpu)
+static struct sched_entity *gang_pick(struct sched_cpu *cpu)
 {
     (void)cpu;
     maybe_turn_over();
@@ -67,9 +72,9 @@ static struct vcpu *gang_pick(struct percpu *cpu)
     return runq_take(&queue, of_vm, gang_vm);
 }
 
-static void gang_remove(struct vcpu *v) { runq_remove(&queue, v); }
+static void gang_remove(struct sched_entity *v) { runq_remove(&queue, v); }
 
-static int gang_has_runnable(struct percpu *cpu)
+static int gang_has_runnable(struct sched_cpu *cpu)
 {
     (void)cpu;
     if (gang_vm != NO_VM && runq_any(&queue, of_vm, gang_vm))
@@ -77,7 +82,7 @@ static int gang_has_runnable(struct percpu *cpu)
     return nr_running == 0 && runq_any(&queue, 0, 0);
 }
 
-static void gang_state_changed(struct vcpu *v, int from, int to)
+static void gang_state_changed(struct sched_entity *v, int from, int to)
 {
     (void)v;
     if (to == VCPU_RUNNING)
@@ -90,15 +95,15 @@ static void gang_state_changed(struct vcpu *v, int from, int to)
     }
 }
 
-static int gang_must_leave(struct percpu *cpu, struct vcpu *v)
+static int gang_must_leave(struct sched_cpu *cpu, struct sched_entity *v)
 {
     if (!of_vm(v, gang_vm))
         return 1;                       /* a hand-over is draining */
-    if (rdtsc() >= gang_deadline && runq_any(&queue, not_of_vm, gang_vm)) {
+    if (sched_port_now() >= gang_deadline && runq_any(&queue, not_of_vm, gang_vm)) {
         gang_vm = NO_VM;                /* start draining every pCPU */
-        for (unsigned i = 0; i < nr_pcpus; i++)
-            if (&percpus[i] != cpu && percpus[i].current)
-                sched_force_resched(&percpus[i]);
+        for (unsigned i = 0; i < sched_nr_cpus; i++)
+            if (&sched_cpus[i] != cpu && sched_cpus[i].current)
+                sched_force_resched(&sched_cpus[i]);
         return 1;
     }
     return runq_any(&queue, of_vm, gang_vm);   /* rotate within the VM */
@@ -106,6 +111,7 @@ static int gang_must_leave(struct percpu *cpu, struct vcpu *v)
 
 const struct sched_policy sched_gang = {
     .name = "gang",
+    .init = gang_init,
     .enqueue = gang_enqueue,
     .pick = gang_pick,
     .remove = gang_remove,

@@ -9,17 +9,19 @@
 
 static struct runq queue;
 
-static void rr_enqueue(struct vcpu *v, int front) { runq_push(&queue, v, front); }
+static void rr_init(void) { queue = (struct runq){ 0, 0 }; }
 
-static struct vcpu *rr_pick(struct percpu *cpu)
+static void rr_enqueue(struct sched_entity *v, int front) { runq_push(&queue, v, front); }
+
+static struct sched_entity *rr_pick(struct sched_cpu *cpu)
 {
     (void)cpu;
     return runq_take(&queue, 0, 0);
 }
 
-static void rr_remove(struct vcpu *v) { runq_remove(&queue, v); }
+static void rr_remove(struct sched_entity *v) { runq_remove(&queue, v); }
 
-static int rr_has_runnable(struct percpu *cpu)
+static int rr_has_runnable(struct sched_cpu *cpu)
 {
     (void)cpu;
     return runq_any(&queue, 0, 0);
@@ -27,6 +29,7 @@ static int rr_has_runnable(struct percpu *cpu)
 
 const struct sched_policy sched_rr = {
     .name = "rr",
+    .init = rr_init,
     .enqueue = rr_enqueue,
     .pick = rr_pick,
     .remove = rr_remove,

@@ -1,12 +1,12 @@
 /*
- * Singly linked run queue through vcpu->next. The queues hold a few dozen
+ * Singly linked run queue through sched_entity->next. The queues hold a few dozen
  * vCPUs at most, so linear scans are cheaper than any index.
  */
 #include "runq.h"
 
-#include "../virt/vcpu.h"
+#include "sched.h"
 
-void runq_push(struct runq *q, struct vcpu *v, int front)
+void runq_push(struct runq *q, struct sched_entity *v, int front)
 {
     v->next = 0;
     if (!q->head) {
@@ -20,7 +20,7 @@ void runq_push(struct runq *q, struct vcpu *v, int front)
     }
 }
 
-static void unlink(struct runq *q, struct vcpu *prev, struct vcpu *v)
+static void unlink(struct runq *q, struct sched_entity *prev, struct sched_entity *v)
 {
     if (prev)
         prev->next = v->next;
@@ -31,10 +31,10 @@ static void unlink(struct runq *q, struct vcpu *prev, struct vcpu *v)
     v->next = 0;
 }
 
-void runq_remove(struct runq *q, struct vcpu *v)
+void runq_remove(struct runq *q, struct sched_entity *v)
 {
-    struct vcpu *prev = 0;
-    for (struct vcpu *c = q->head; c; prev = c, c = c->next) {
+    struct sched_entity *prev = 0;
+    for (struct sched_entity *c = q->head; c; prev = c, c = c->next) {
         if (c == v) {
             unlink(q, prev, c);
             return;
@@ -42,10 +42,10 @@ void runq_remove(struct runq *q, struct vcpu *v)
     }
 }
 
-struct vcpu *runq_take(struct runq *q, int (*match)(const struct vcpu *, long), long arg)
+struct sched_entity *runq_take(struct runq *q, int (*match)(const struct sched_entity *, long), long arg)
 {
-    struct vcpu *prev = 0;
-    for (struct vcpu *c = q->head; c; prev = c, c = c->next) {
+    struct sched_entity *prev = 0;
+    for (struct sched_entity *c = q->head; c; prev = c, c = c->next) {
         if (!match || match(c, arg)) {
             unlink(q, prev, c);
             return c;
@@ -54,9 +54,9 @@ struct vcpu *runq_take(struct runq *q, int (*match)(const struct vcpu *, long), 
     return 0;
 }
 
-int runq_any(const struct runq *q, int (*match)(const struct vcpu *, long), long arg)
+int runq_any(const struct runq *q, int (*match)(const struct sched_entity *, long), long arg)
 {
-    for (struct vcpu *c = q->head; c; c = c->next)
+    for (struct sched_entity *c = q->head; c; c = c->next)
         if (!match || match(c, arg))
             return 1;
     return 0;

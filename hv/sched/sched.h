@@ -1,40 +1,93 @@
 /*
- * The vCPU scheduler: one loop per pCPU (pick, run until an exit that gives
- * the pCPU up, put back) and the wake/kick paths other pCPUs use. Policies
- * (rr, ...) plug in through struct sched_policy; the scheduler never touches
- * backend state.
+ * The vCPU scheduler: the vCPU state machine (NEW -> RUNNABLE <-> RUNNING ->
+ * BLOCKED -> RUNNABLE ... -> DONE) and the policies that order the run
+ * queue. It sees only its own objects (an entity per vCPU, a group per VM,
+ * a slot per pCPU) and reaches the machine through sched/port.h, so it links
+ * into host unit tests as it is. The run loop that enters guests is
+ * hv/virt/run.c.
  */
 #ifndef HV_SCHED_H
 #define HV_SCHED_H
 
 #include <stdint.h>
 
-struct cfg;
-struct percpu;
-struct vcpu;
-struct vm;
+#include "hist.h"
+#include "pv_abi.h"
+#include "../core/layout.h"
 
-/* What the run loop does after an exit has been handled. */
-enum exit_action {
-    ACT_CONTINUE = 0,  /* re-enter the guest */
-    ACT_BLOCK,         /* HLT: give the pCPU up until a kick or interrupt */
-    ACT_YIELD,         /* give the pCPU up, stay runnable */
-    ACT_STOP,          /* the VM ended */
+#define SCHED_MAX_CPUS MAX_PCPUS
+#define SCHED_GROUP_MAX PV_MAX_VCPUS
+#define SCHED_MAX_GROUPS 16        /* == MAX_VMS (checked in hv/virt/vm.c) */
+
+enum vcpu_state {
+    VCPU_NEW = 0,      /* not started yet (secondary vCPUs before VCPU_START) */
+    VCPU_RUNNABLE,
+    VCPU_RUNNING,
+    VCPU_BLOCKED,      /* in HLT, waiting for a kick or an interrupt */
+    VCPU_DONE,
+    VCPU_STATES
+};
+
+struct sched_group;
+
+struct sched_stats_entity {
+    uint64_t state_cycles[VCPU_STATES];
+    uint64_t switches;         /* times put on a pCPU */
+    uint64_t migrations;       /* ... on a different pCPU than last time */
+    uint64_t preemptions;      /* taken off at a slice end while runnable */
+    uint64_t directed_yields;  /* pause loops/yields that found a sibling */
+    uint64_t yields_no_candidate; /* ... that found none */
+    struct pv_hist kick_to_run; /* clock cycles from kick to running */
+};
+
+/* One schedulable vCPU. Fields marked "lock" change under the scheduler
+   lock only. */
+struct sched_entity {
+    volatile enum vcpu_state state;   /* lock */
+    uint64_t state_since;      /* clock of the last state change */
+    int pcpu;                  /* pCPU running it, or -1 */
+    int last_pcpu;             /* where it last ran, -1 if never */
+    volatile int kicked;       /* PV_UNHALT latch: a kick before HLT is kept */
+    volatile int notify;       /* the run loop must look before entering */
+    uint64_t kick_tsc;         /* when a kick woke it (for kick_to_run) */
+    unsigned index;            /* position in its group */
+    struct sched_group *group;
+    struct sched_entity *next; /* run-queue link (owned by the policy) */
+    struct sched_stats_entity stats;
+};
+
+/* One VM: its entities and the co-run accounting. */
+struct sched_group {
+    uint32_t id;
+    int finished;              /* lock: no member may run again */
+    unsigned nr;
+    struct sched_entity *members[SCHED_GROUP_MAX];
+    unsigned nr_running, nr_runnable;   /* lock */
+    uint64_t coskew_cycles, skew_since;
+    unsigned last_boosted;     /* directed yield's round-robin position */
+};
+
+/* The scheduler's view of one pCPU. */
+struct sched_cpu {
+    unsigned index;
+    volatile int idle;                 /* halted with nothing to run */
+    struct sched_entity *current;      /* lock */
 };
 
 /* Run queue operations; all called with the scheduler lock held. */
 struct sched_policy {
     const char *name;
-    void (*enqueue)(struct vcpu *v, int front);
-    struct vcpu *(*pick)(struct percpu *cpu);
-    void (*remove)(struct vcpu *v);
-    /* Is there a vCPU this pCPU may run now? */
-    int (*has_runnable)(struct percpu *cpu);
-    /* Optional: v moved between states (after any queue change). */
-    void (*state_changed)(struct vcpu *v, int from, int to);
-    /* Optional: the slice timer fired while v ran on cpu; must v leave?
-       Without it, v leaves when has_runnable(cpu). */
-    int (*must_leave)(struct percpu *cpu, struct vcpu *v);
+    void (*init)(void);        /* optional: forget any earlier run */
+    void (*enqueue)(struct sched_entity *e, int front);
+    struct sched_entity *(*pick)(struct sched_cpu *cpu);
+    void (*remove)(struct sched_entity *e);
+    /* Is there an entity this pCPU may run now? */
+    int (*has_runnable)(struct sched_cpu *cpu);
+    /* Optional: e moved between states (after any queue change). */
+    void (*state_changed)(struct sched_entity *e, int from, int to);
+    /* Optional: the slice ended while e ran on cpu; must e leave?
+       Without it, e leaves when has_runnable(cpu). */
+    int (*must_leave)(struct sched_cpu *cpu, struct sched_entity *e);
 };
 
 extern const struct sched_policy sched_rr;
@@ -47,27 +100,62 @@ struct sched_stats {
 };
 extern struct sched_stats sched_stats;
 extern uint64_t sched_slice_cycles;
+extern struct sched_cpu sched_cpus[SCHED_MAX_CPUS];
+extern unsigned sched_nr_cpus;
+extern struct sched_group *sched_groups[SCHED_MAX_GROUPS];
+extern unsigned sched_nr_groups;
 
-/* For policies: make cpu leave its vCPU at the next exit. */
-void sched_force_resched(struct percpu *cpu);
-void sched_wake_idle_all(void);
-const char *sched_policy_name(void);
+struct sched_params {
+    const char *policy;        /* "rr", "gang" */
+    uint64_t slice_us;
+    uint64_t slice_cycles;     /* the same in clock cycles */
+    int boost;                 /* wake-up boost and preemption (rr) */
+    unsigned nr_cpus;
+    /* Under the lock: may blocked e take an interrupt now? (the caller's
+       notion of "IF set and a vector pending") */
+    int (*irq_wakeable)(struct sched_entity *e);
+};
 
 /* Returns 0, or -1 if the policy name is unknown. */
-int sched_init(const struct cfg *cfg);
-void sched_loop(void) __attribute__((noreturn));
-/* NEW -> RUNNABLE: vCPU0 at boot, the others through VCPU_START. */
-void sched_start_vcpu(struct vcpu *v);
-/* After setting a pending interrupt (kick = 0) or the kicked latch
-   (kick = 1): wake a blocked vCPU, or make a running one exit. */
-void sched_notify(struct vcpu *v, int kick);
-/* A VM ended: take its vCPUs out of the queues, poke running ones. */
-void sched_vm_finished(struct vm *vm);
+int sched_init(const struct sched_params *p);
+const char *sched_policy_name(void);
 uint64_t sched_slice_us(void);
-/* Pause-loop exit: directed yield to a preempted sibling (KVM's
-   kvm_vcpu_on_spin); ACT_YIELD if one was found, else ACT_CONTINUE. */
-enum exit_action sched_pause_loop(struct vcpu *v);
-/* PV_SCHED_YIELD: yield to target if it is runnable but not running. */
-enum exit_action sched_yield_to(struct vcpu *v, struct vcpu *target);
+
+/* A VM's vCPUs, before any of them starts. */
+void sched_group_add(struct sched_group *g);
+void sched_entity_init(struct sched_entity *e, struct sched_group *g, unsigned index);
+
+/* For policies: make cpu leave its entity at the next exit. */
+void sched_force_resched(struct sched_cpu *cpu);
+void sched_wake_idle_all(void);
+
+/* NEW -> RUNNABLE: vCPU0 at boot, the others through VCPU_START. */
+void sched_start(struct sched_entity *e);
+/* After setting a pending interrupt (kick = 0) or the kicked latch
+   (kick = 1): wake a blocked entity, or make a running one exit. */
+void sched_notify(struct sched_entity *e, int kick);
+/* A VM ended: take its entities out of the queues, poke running ones. */
+void sched_group_finish(struct sched_group *g);
+
+/* The run loop's side: pick for this pCPU (NULL: nothing to run). */
+struct sched_entity *sched_pick(struct sched_cpu *cpu);
+/* The slice ended: must e leave cpu? */
+int sched_must_leave(struct sched_cpu *cpu, struct sched_entity *e);
+enum sched_put_how {
+    SCHED_PUT_PREEMPT,   /* slice over, still runnable */
+    SCHED_PUT_YIELD,     /* gave the pCPU up, still runnable */
+    SCHED_PUT_BLOCK,     /* HLT: until a kick or a wakeable interrupt */
+};
+void sched_put(struct sched_entity *e, enum sched_put_how how);
+/* Idle: returns 1 if cpu was marked idle (nothing to run), 0 otherwise. */
+int sched_idle_enter(struct sched_cpu *cpu);
+void sched_idle_exit(struct sched_cpu *cpu);
+
+/* Pause loop: directed yield to a runnable sibling (KVM's
+   kvm_vcpu_on_spin); 1 if one was found (e should then give up its pCPU). */
+int sched_yield_to_sibling(struct sched_entity *e);
+/* PV_SCHED_YIELD: 1 if target is runnable but not running and was moved
+   to the front (e should then give up its pCPU). */
+int sched_yield_to(struct sched_entity *e, struct sched_entity *target);
 
 #endif

@@ -45,9 +45,9 @@ static enum exit_action handle_hlt(struct vcpu *v, struct vexit *e)
     vcpu_skip_insn(v, e);
     /* A kick that landed before the HLT makes it return at once. */
 #ifdef PVHV_MUTANT_no_kicked_latch      /* planted bug: make test-mutants */
-    __atomic_store_n(&v->kicked, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->se.kicked, 0, __ATOMIC_RELEASE);
 #endif
-    if (__atomic_exchange_n(&v->kicked, 0, __ATOMIC_ACQ_REL))
+    if (__atomic_exchange_n(&v->se.kicked, 0, __ATOMIC_ACQ_REL))
         return ACT_CONTINUE;
     if ((v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v))
         return ACT_CONTINUE;
@@ -77,7 +77,7 @@ static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
         v->pause_window_start = now;
     }
     v->stats.ple_exits++;
-    return sched_pause_loop(v);
+    return sched_yield_to_sibling(&v->se) ? ACT_YIELD : ACT_CONTINUE;
 }
 
 static enum exit_action handle_shutdown(struct vcpu *v, struct vexit *e)

@@ -5,10 +5,17 @@
 #ifndef HV_EXIT_H
 #define HV_EXIT_H
 
-#include "../sched/sched.h"
 #include "virt.h"
 
 struct vcpu;
+
+/* What the run loop does after an exit has been handled. */
+enum exit_action {
+    ACT_CONTINUE = 0,  /* re-enter the guest */
+    ACT_BLOCK,         /* HLT: give the pCPU up until a kick or interrupt */
+    ACT_YIELD,         /* give the pCPU up, stay runnable */
+    ACT_STOP,          /* the VM ended */
+};
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, struct vexit *e);
 

@@ -14,7 +14,7 @@ void vcpu_raise_irq(struct vcpu *v, uint8_t vector)
 {
     __atomic_fetch_or(&v->irq_pending[vector / BITS], 1ull << (vector % BITS),
                       __ATOMIC_SEQ_CST);
-    sched_notify(v, 0);
+    sched_notify(&v->se, 0);
 }
 
 int vcpu_irq_pending(const struct vcpu *v)

@@ -30,7 +30,7 @@ void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
     const struct vexit *e = &v->last_exit;
 
     out("vm%u.vcpu%u state=%s kicked=%d last exit=%s (raw 0x%lx info1=0x%lx info2=0x%lx)\n",
-        v->vm->id, v->id, vcpu_state_names[v->state], v->kicked,
+        v->vm->id, v->id, vcpu_state_names[v->se.state], v->se.kicked,
         exit_reason_names[e->reason < EXIT_COUNT ? e->reason : EXIT_UNKNOWN],
         e->raw, e->info1, e->info2);
     out("  RIP=%lx RSP=%lx RFLAGS=%lx RAX=%lx RBX=%lx RCX=%lx RDX=%lx\n",

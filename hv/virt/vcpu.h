@@ -8,17 +8,8 @@
 
 #include <stdint.h>
 
-#include "hist.h"
 #include "virt.h"
-
-enum vcpu_state {
-    VCPU_NEW = 0,      /* not started yet (secondary vCPUs before VCPU_START) */
-    VCPU_RUNNABLE,
-    VCPU_RUNNING,
-    VCPU_BLOCKED,      /* in HLT, waiting for a kick or an interrupt */
-    VCPU_DONE,
-    VCPU_STATES
-};
+#include "../sched/sched.h"
 
 /* Field order is the world switch's contract (hv/svm/svm_run.asm). */
 struct vcpu_regs {
@@ -36,20 +27,13 @@ enum hc_stat {
 struct vcpu_stats {
     uint64_t exits[EXIT_COUNT];
     uint64_t hypercalls[HC_STAT_COUNT];
-    uint64_t state_cycles[VCPU_STATES];
-    uint64_t switches;         /* times put on a pCPU */
-    uint64_t migrations;       /* ... on a different pCPU than last time */
-    uint64_t preemptions;      /* taken off at a slice end while runnable */
     uint64_t kicks_received;
     uint64_t irqs_injected;
     uint64_t io_ignored;       /* port I/O outside the emulated COM1 */
     uint64_t tlb_flushes_on_entry; /* deferred pv flushes done at entry */
-    uint64_t ple_exits;        /* pause loops detected */
-    uint64_t directed_yields;  /* ... that yielded to a preempted sibling */
-    uint64_t yields_no_candidate; /* ... that found no sibling to yield to */
+    uint64_t ple_exits;        /* pause loops detected (yields: se.stats) */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
-    struct pv_hist kick_to_run; /* TSC cycles from kick to running */
 };
 
 #define VCPU_CONSOLE_LINE 200
@@ -61,16 +45,9 @@ struct vcpu {
     struct vcpu_regs regs;     /* first: the world switch takes &vcpu->regs */
     struct vm *vm;
     uint32_t id;               /* == guest APIC ID */
-    volatile enum vcpu_state state;
-    uint64_t state_since;      /* TSC of the last state change */
-    int pcpu;                  /* pCPU running it, or -1 */
-    int last_pcpu;             /* where it last ran, -1 if never */
-    volatile int kicked;       /* PV_UNHALT latch */
-    volatile int notify;       /* something needs the run loop's attention */
-    uint64_t kick_tsc;         /* when a kick woke it (for kick_to_run) */
+    struct sched_entity se;    /* scheduling state, latches, run statistics */
     volatile uint64_t irq_pending[IRQ_WORDS];
     int irq_window_requested;
-    struct vcpu *next;         /* run-queue link (owned by the policy) */
     void *arch;                /* backend control block (VMCB/VMCS) */
     uint64_t arch_pa;
     struct vexit last_exit;
@@ -87,5 +64,10 @@ extern const char *const vcpu_state_names[VCPU_STATES];
 
 void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 void vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
+
+static inline struct vcpu *vcpu_of(struct sched_entity *e)
+{
+    return (struct vcpu *)((char *)e - __builtin_offsetof(struct vcpu, se));
+}
 
 #endif

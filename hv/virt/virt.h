@@ -79,6 +79,10 @@ struct virt_ops {
     /* Optional: a slice of v ends at deadline_tsc. Returns 1 if the backend
        ends it itself (setting need_resched), 0 if the LAPIC timer must. */
     int (*slice_start)(struct vcpu *v, uint64_t deadline_tsc);
+    /* Optional: v comes onto / leaves this pCPU for a stretch of entries
+       (hv/virt/run.c calls them around each time slice). */
+    void (*vcpu_load)(struct vcpu *v);
+    void (*vcpu_put)(struct vcpu *v);
 };
 
 /* Run-wide settings the backends read when building a vCPU. */
@@ -98,7 +102,8 @@ const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen
 const struct virt_ops *svm_probe(char *err, unsigned errlen);
 const struct virt_ops *vmx_probe(char *err, unsigned errlen);
 void virt_cpu_enable(struct percpu *cpu);   /* panics on failure */
-/* Called by backends with interrupts held off just before entry. */
+/* Called by backends with interrupts held off just before entry: a reason
+   to go back to the run loop instead (hv/virt/run.c). */
 int virt_entry_must_abort(struct vcpu *v);
 
 #endif

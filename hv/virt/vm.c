@@ -22,6 +22,8 @@
 
 #define SEED_MIX 0x9E3779B97F4A7C15ull
 
+_Static_assert(MAX_VMS <= SCHED_MAX_GROUPS, "one scheduler group per VM");
+
 struct vm vms[MAX_VMS];
 unsigned nr_vms;
 static volatile unsigned vms_running;
@@ -52,6 +54,7 @@ int vm_create_all(const struct cfg *cfg, const struct boot_module *guest)
         vm->mem_bytes = cfg->mem;
         vm->nr_vcpus = (unsigned)cfg->vcpus;
         vm->seed = cfg->seed * SEED_MIX + i;
+        vm->sg.id = i;
         vm->mem_hpa = frame_alloc_contig(cfg->mem / FRAME_SIZE, PAGE_2M);
         if (!vm->mem_hpa) {
             pv_snprintf(err, sizeof(err), "out of memory for VM %u's %luM", i, cfg->mem >> 20);
@@ -69,12 +72,11 @@ int vm_create_all(const struct cfg *cfg, const struct boot_module *guest)
             struct vcpu *v = &vm->vcpus[c];
             v->vm = vm;
             v->id = c;
-            v->state = VCPU_NEW;
-            v->pcpu = -1;
-            v->last_pcpu = -1;
+            sched_entity_init(&v->se, &vm->sg, c);
             if (virt->vcpu_init(v))
                 return create_error("vcpus", "could not create a vCPU control block");
         }
+        sched_group_add(&vm->sg);
         nr_vms++;
     }
     vms_running = nr_vms;
@@ -84,7 +86,7 @@ int vm_create_all(const struct cfg *cfg, const struct boot_module *guest)
         v0->regs.rax = PV_BOOT_MAGIC;
         v0->regs.rbx = vms[i].boot_info_gpa;
         vms[i].started_tsc = rdtsc();
-        sched_start_vcpu(v0);
+        sched_start(&v0->se);
     }
     return 0;
 }
@@ -117,7 +119,7 @@ void vm_finish(struct vm *vm, enum vm_state how, uint64_t status, const char *fm
     spin_unlock_irqrestore(&finish_lock, flags);
     if (how == VM_KILLED)
         hv_printf("pvhv: vm%u killed: %s\n", vm->id, reason);
-    sched_vm_finished(vm);
+    sched_group_finish(&vm->sg);
     __atomic_fetch_sub(&vms_running, 1, __ATOMIC_ACQ_REL);
 }
 

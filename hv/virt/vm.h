@@ -29,10 +29,7 @@ struct vm {
     struct vcpu *vcpus;
     uint64_t seed;
     uint64_t started_tsc, ended_tsc;
-    /* scheduler bookkeeping, under the scheduler lock */
-    unsigned nr_running, nr_runnable;
-    uint64_t coskew_cycles, skew_since;
-    unsigned last_boosted;     /* directed yield's round-robin position */
+    struct sched_group sg;     /* the scheduler's view: members, co-run skew */
 };
 
 extern struct vm vms[MAX_VMS];

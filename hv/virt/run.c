@@ -1,0 +1,149 @@
+/*
+ * The per-pCPU loop: reschedule, deliver pending events, enter, handle the
+ * exit, repeat until the slice ends or the vCPU gives the pCPU up. The
+ * scheduler decides who runs; this file does the running, so the scheduler
+ * never sees a backend and the backends never see the scheduler.
+ */
+#include "run.h"
+
+#include "exit.h"
+#include "irq.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "../core/lapic.h"
+#include "../core/idt.h"
+#include "../core/percpu.h"
+#include "../core/x86.h"
+#include "../pv/steal.h"
+#include "../sched/sched.h"
+
+#define IDLE_TICK_US 10000
+
+_Static_assert(SCHED_MAX_CPUS == MAX_PCPUS, "one scheduler slot per pCPU");
+
+static const struct run_hooks *hooks;
+static volatile int run_over;
+
+void run_set_hooks(const struct run_hooks *h) { hooks = h; }
+
+int run_irq_wakeable(struct sched_entity *e)
+{
+    struct vcpu *v = vcpu_of(e);
+    return (v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v);
+}
+
+/* Called by backends with interrupts held off just before entry. */
+int virt_entry_must_abort(struct vcpu *v)
+{
+    struct percpu *cpu = this_cpu();
+    return v->se.notify || cpu->need_resched || v->vm->state != VM_RUNNING || run_over;
+}
+
+/* A backend with its own slice timer (the VMX-preemption timer) ends the
+   slice itself; otherwise the LAPIC timer interrupt does. */
+static void start_slice(struct vcpu *v)
+{
+    if (!virt->slice_start || !virt->slice_start(v, rdtsc() + sched_slice_cycles))
+        lapic_timer_oneshot_us(sched_slice_us());
+}
+
+/* v comes onto this pCPU: the pv state it must see first. */
+static void vcpu_load(struct percpu *cpu, struct vcpu *v)
+{
+    cpu->current = v;
+    cpu->need_resched = 0;
+    steal_on_enter(v);
+    if (virt->vcpu_load)
+        virt->vcpu_load(v);
+}
+
+/* v leaves this pCPU: a runnable vCPU is marked preempted before any other
+   pCPU can pick it. */
+static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, uint64_t start)
+{
+    if (virt->vcpu_put)
+        virt->vcpu_put(v);
+    lapic_timer_stop();
+    cpu->current = 0;
+    cpu->busy_cycles += rdtsc() - start;
+    if (act != ACT_BLOCK && v->vm->state == VM_RUNNING)
+        steal_on_preempt(v);
+    sched_put(&v->se, act == ACT_BLOCK ? SCHED_PUT_BLOCK
+                      : act == ACT_CONTINUE ? SCHED_PUT_PREEMPT : SCHED_PUT_YIELD);
+}
+
+static void run_vcpu(struct percpu *cpu, struct vcpu *v)
+{
+    struct sched_cpu *scpu = &sched_cpus[cpu->index];
+    struct vexit e;
+    enum exit_action act = ACT_CONTINUE;
+    uint64_t start = rdtsc();
+
+    vcpu_load(cpu, v);
+    start_slice(v);
+    for (;;) {
+        __atomic_store_n(&v->se.notify, 0, __ATOMIC_SEQ_CST);
+        if (v->vm->state != VM_RUNNING || run_over) {
+            act = ACT_STOP;
+            break;
+        }
+        virt_deliver_events(v);
+        virt->vcpu_run(v, &e);
+        act = virt_handle_exit(v, &e);
+        if (act != ACT_CONTINUE)
+            break;
+        if (cpu->need_resched) {
+            if (cpu->index == 0)
+                hooks->bsp_tick();
+            if (sched_must_leave(scpu, &v->se))
+                break;          /* slice over: preempted */
+            cpu->need_resched = 0;
+            start_slice(v);
+        }
+    }
+    vcpu_put(cpu, v, act, start);
+}
+
+static void idle(struct percpu *cpu)
+{
+    struct sched_cpu *scpu = &sched_cpus[cpu->index];
+
+    irq_disable();
+    if (run_over || !sched_idle_enter(scpu)) {
+        irq_enable();
+        return;
+    }
+    uint64_t t0 = rdtsc();
+    lapic_timer_oneshot_us(IDLE_TICK_US);  /* the BSP watches the timeout */
+    safe_halt();
+    sched_idle_exit(scpu);
+    cpu->idle_cycles += rdtsc() - t0;
+    if (cpu->index == 0)
+        hooks->bsp_tick();
+}
+
+void run_loop(void)
+{
+    struct percpu *cpu = this_cpu();
+
+    irq_enable();
+    for (;;) {
+        if (vm_all_finished()) {
+            if (!run_over) {
+                run_over = 1;
+                lapic_broadcast_others(VEC_WAKE);
+            }
+            if (cpu->index == 0)
+                hooks->finish();
+            lapic_timer_stop();
+            __atomic_store_n(&cpu->online, 2, __ATOMIC_RELEASE);   /* parked */
+            for (;;)
+                safe_halt();
+        }
+        struct sched_entity *e = sched_pick(&sched_cpus[cpu->index]);
+        if (e)
+            run_vcpu(cpu, vcpu_of(e));
+        else
+            idle(cpu);
+    }
+}

@@ -1,0 +1,428 @@
+/*
+ * The scheduler policies (rr, gang) and the vCPU state machine, linked as
+ * they are into a host program: a simulated clock and simulated pCPUs drive
+ * pick, put, wake, block, yield and the slice tick the way hv/virt/run.c
+ * does. The properties are the ones a user reads results by: no runnable
+ * vCPU starves, CPU-bound vCPUs get fair shares within a bound, a kick is
+ * never lost, and gang never runs two VMs at the same moment.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "sched/port.h"
+#include "sched/sched.h"
+
+#define TICK     1000ull           /* simulated cycles per step */
+#define SLICE    (10 * TICK)
+#define MAX_ENT  64
+
+/* ---- the simulated machine (sched/port.h) ---- */
+static uint64_t now;
+static unsigned cur_cpu;
+static int need_resched[SCHED_MAX_CPUS];
+static unsigned pokes[SCHED_MAX_CPUS];
+static int lock_depth;
+static int irq_ok[MAX_ENT * 4];     /* by entity slot: "IF set, vector pending" */
+
+uint64_t sched_port_now(void) { return now; }
+unsigned sched_port_this_cpu(void) { return cur_cpu; }
+void sched_port_poke(unsigned cpu) { pokes[cpu]++; }
+void sched_port_resched(unsigned cpu)
+{
+    need_resched[cpu] = 1;
+    if (cpu != cur_cpu)
+        pokes[cpu]++;
+}
+uint64_t sched_port_lock(void)
+{
+    assert_int_equal(lock_depth, 0);   /* the scheduler lock never nests */
+    lock_depth++;
+    return 0;
+}
+void sched_port_unlock(uint64_t flags)
+{
+    (void)flags;
+    assert_int_equal(lock_depth, 1);
+    lock_depth--;
+}
+
+/* ---- simulated VMs ---- */
+static struct sched_group groups[SCHED_MAX_GROUPS];
+static struct sched_entity ents[MAX_ENT];
+static unsigned nr_ents;
+
+static unsigned slot(struct sched_entity *e) { return (unsigned)(e - ents); }
+static int wakeable(struct sched_entity *e) { return irq_ok[slot(e)]; }
+
+static void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsigned vcpus,
+                          int boost)
+{
+    now = 1;
+    cur_cpu = 0;
+    memset(need_resched, 0, sizeof(need_resched));
+    memset(pokes, 0, sizeof(pokes));
+    memset(irq_ok, 0, sizeof(irq_ok));
+    memset(groups, 0, sizeof(groups));
+    memset(ents, 0, sizeof(ents));
+    struct sched_params p = { .policy = policy, .slice_us = 10, .slice_cycles = SLICE,
+                              .boost = boost, .nr_cpus = cpus, .irq_wakeable = wakeable };
+    assert_int_equal(sched_init(&p), 0);
+    nr_ents = 0;
+    for (unsigned g = 0; g < vms; g++) {
+        groups[g].id = g;
+        for (unsigned c = 0; c < vcpus; c++)
+            sched_entity_init(&ents[nr_ents++], &groups[g], c);
+        sched_group_add(&groups[g]);
+    }
+    for (unsigned i = 0; i < nr_ents; i++)
+        sched_start(&ents[i]);
+}
+
+/* What each simulated pCPU is doing. */
+struct sim_cpu {
+    struct sched_entity *cur;
+    uint64_t slice_end;
+};
+static struct sim_cpu sim[SCHED_MAX_CPUS];
+
+/* Workload: how an entity behaves on each tick it runs. */
+enum work { CPU_BOUND, BLOCKS, YIELDS };
+
+struct sim_rules {
+    enum work work;
+    unsigned block_every;       /* BLOCKS: ticks between HLTs */
+    unsigned wake_after;        /* BLOCKS: ticks until a kick wakes it */
+};
+
+static uint64_t wake_at[MAX_ENT];
+static unsigned ran_ticks[MAX_ENT];
+static uint64_t runnable_since[MAX_ENT];
+static uint64_t max_wait[MAX_ENT];
+static uint64_t overlap_ticks;   /* ticks in which two groups were RUNNING */
+
+static void check_gang_exclusive(void)
+{
+    int seen = -1;
+    for (unsigned i = 0; i < nr_ents; i++) {
+        if (ents[i].state != VCPU_RUNNING)
+            continue;
+        if (seen >= 0 && (unsigned)seen != ents[i].group->id)
+            overlap_ticks++;
+        seen = (int)ents[i].group->id;
+    }
+}
+
+static void note_waits(void)
+{
+    for (unsigned i = 0; i < nr_ents; i++) {
+        if (ents[i].state == VCPU_RUNNABLE) {
+            if (!runnable_since[i])
+                runnable_since[i] = now;
+            if (now - runnable_since[i] > max_wait[i])
+                max_wait[i] = now - runnable_since[i];
+        } else {
+            runnable_since[i] = 0;
+        }
+    }
+}
+
+static void sim_step(unsigned cpus, const struct sim_rules *r, int gang_check)
+{
+    /* Kicks due now come from "another pCPU" (the last one). */
+    for (unsigned i = 0; i < nr_ents; i++) {
+        if (wake_at[i] && now >= wake_at[i]) {
+            wake_at[i] = 0;
+            cur_cpu = cpus - 1;
+            __atomic_store_n(&ents[i].kicked, 1, __ATOMIC_SEQ_CST);
+            sched_notify(&ents[i], 1);
+        }
+    }
+    for (unsigned c = 0; c < cpus; c++) {
+        struct sim_cpu *s = &sim[c];
+        struct sched_cpu *scpu = &sched_cpus[c];
+        cur_cpu = c;
+        if (!s->cur) {
+            sched_idle_exit(scpu);
+            s->cur = sched_pick(scpu);
+            if (!s->cur) {
+                sched_idle_enter(scpu);
+                continue;
+            }
+            assert_int_equal(s->cur->state, VCPU_RUNNING);
+            assert_int_equal(s->cur->pcpu, (int)c);
+            need_resched[c] = 0;
+            s->slice_end = now + SLICE;
+        }
+        struct sched_entity *e = s->cur;
+        unsigned i = slot(e);
+        ran_ticks[i]++;
+        if (r->work == BLOCKS && ran_ticks[i] % r->block_every == 0) {
+            wake_at[i] = now + r->wake_after * TICK;
+            sched_put(e, SCHED_PUT_BLOCK);
+            s->cur = 0;
+            continue;
+        }
+        if (r->work == YIELDS && ran_ticks[i] % 3 == 0 && sched_yield_to_sibling(e)) {
+            sched_put(e, SCHED_PUT_YIELD);
+            s->cur = 0;
+            continue;
+        }
+        if (now + TICK >= s->slice_end)
+            need_resched[c] = 1;          /* the slice timer */
+        if (need_resched[c]) {
+            if (sched_must_leave(scpu, e)) {
+                sched_put(e, SCHED_PUT_PREEMPT);
+                s->cur = 0;
+                continue;
+            }
+            need_resched[c] = 0;
+            s->slice_end = now + TICK + SLICE;
+        }
+    }
+    if (gang_check)
+        check_gang_exclusive();
+    note_waits();
+    now += TICK;
+}
+
+static void sim_run(unsigned cpus, unsigned steps, const struct sim_rules *r, int gang_check)
+{
+    memset(sim, 0, sizeof(sim));
+    memset(wake_at, 0, sizeof(wake_at));
+    memset(ran_ticks, 0, sizeof(ran_ticks));
+    memset(runnable_since, 0, sizeof(runnable_since));
+    memset(max_wait, 0, sizeof(max_wait));
+    overlap_ticks = 0;
+    for (unsigned t = 0; t < steps; t++)
+        sim_step(cpus, r, gang_check);
+}
+
+/* Every entity's ticks are within `bound` of the mean. */
+static void assert_fair(unsigned bound)
+{
+    unsigned total = 0;
+    for (unsigned i = 0; i < nr_ents; i++)
+        total += ran_ticks[i];
+    unsigned mean = total / nr_ents;
+    for (unsigned i = 0; i < nr_ents; i++) {
+        unsigned d = ran_ticks[i] > mean ? ran_ticks[i] - mean : mean - ran_ticks[i];
+        if (d > bound)
+            fail_msg("entity %u ran %u ticks, mean %u, bound %u", i, ran_ticks[i], mean, bound);
+    }
+}
+
+static void assert_no_starvation(uint64_t bound)
+{
+    for (unsigned i = 0; i < nr_ents; i++)
+        if (max_wait[i] > bound)
+            fail_msg("entity %u waited %lu cycles runnable (bound %lu)", i,
+                     (unsigned long)max_wait[i], (unsigned long)bound);
+}
+
+static void assert_state_time_adds_up(void)
+{
+    for (unsigned i = 0; i < nr_ents; i++) {
+        struct sched_entity *e = &ents[i];
+        uint64_t sum = 0;
+        for (unsigned s = 0; s < VCPU_STATES; s++)
+            sum += e->stats.state_cycles[s];
+        /* Every cycle since start is in some state, up to the current one. */
+        assert_true(sum + (now - e->state_since) == now - 1);
+    }
+}
+
+/* ---- rr ---- */
+
+static void test_rr_cpu_bound_is_fair(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = CPU_BOUND };
+    setup_machine("rr", 2, 2, 3, 1);         /* 6 vCPUs on 2 pCPUs: 3x */
+    sim_run(2, 6000, &r, 0);
+    /* One slice of 10 ticks is the granularity of rr's turns. */
+    assert_fair(10);
+    /* A runnable vCPU waits at most for the others' slices. */
+    assert_no_starvation((nr_ents / 2 + 1) * SLICE);
+    assert_state_time_adds_up();
+    for (unsigned i = 0; i < nr_ents; i++)
+        assert_true(ents[i].stats.preemptions > 0);
+}
+
+static void test_rr_blocking_no_starvation(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = BLOCKS, .block_every = 7, .wake_after = 5 };
+    setup_machine("rr", 3, 3, 3, 0);
+    sim_run(3, 8000, &r, 0);
+    assert_no_starvation((nr_ents / 3 + 1) * SLICE);
+    for (unsigned i = 0; i < nr_ents; i++)
+        assert_true(ran_ticks[i] > 8000 / nr_ents / 2);
+    assert_state_time_adds_up();
+}
+
+static void test_rr_boost_runs_kicked_first(void **state)
+{
+    (void)state;
+    setup_machine("rr", 1, 1, 3, 1);
+    cur_cpu = 0;
+    struct sched_entity *a = sched_pick(&sched_cpus[0]);
+    assert_ptr_equal(a, &ents[0]);
+    sched_put(a, SCHED_PUT_BLOCK);             /* no latch, no irq: blocks */
+    assert_int_equal(a->state, VCPU_BLOCKED);
+    cur_cpu = 1 % 1;
+    __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
+    now += 5 * TICK;
+    sched_notify(a, 1);
+    assert_int_equal(a->state, VCPU_RUNNABLE);
+    assert_int_equal(a->kicked, 0);            /* spent on this wake-up */
+    /* boost: the woken vCPU is ahead of the two that waited longer. */
+    struct sched_entity *b = sched_pick(&sched_cpus[0]);
+    assert_ptr_equal(b, a);
+    assert_int_equal(a->stats.kick_to_run.count, 1);
+}
+
+/* ---- the state machine ---- */
+
+static void test_kick_before_block_is_kept(void **state)
+{
+    (void)state;
+    setup_machine("rr", 2, 1, 2, 0);
+    cur_cpu = 0;
+    struct sched_entity *e = sched_pick(&sched_cpus[0]);
+    /* The kick lands while it still runs (before its HLT exit). */
+    __atomic_store_n(&e->kicked, 1, __ATOMIC_SEQ_CST);
+    cur_cpu = 1;
+    sched_notify(e, 1);
+    assert_int_equal(e->state, VCPU_RUNNING);
+    assert_int_equal(e->notify, 1);            /* the run loop will look */
+    cur_cpu = 0;
+    sched_put(e, SCHED_PUT_BLOCK);
+    assert_int_equal(e->state, VCPU_RUNNABLE); /* the HLT did not sleep */
+    assert_int_equal(e->kicked, 0);
+}
+
+static void test_block_wakes_on_pending_irq_only_when_wakeable(void **state)
+{
+    (void)state;
+    setup_machine("rr", 1, 1, 1, 0);
+    struct sched_entity *e = sched_pick(&sched_cpus[0]);
+    irq_ok[slot(e)] = 1;
+    sched_put(e, SCHED_PUT_BLOCK);
+    assert_int_equal(e->state, VCPU_RUNNABLE);
+    e = sched_pick(&sched_cpus[0]);
+    irq_ok[slot(e)] = 0;
+    sched_put(e, SCHED_PUT_BLOCK);
+    assert_int_equal(e->state, VCPU_BLOCKED);
+    sched_notify(e, 0);                        /* IRQ raised, IF clear */
+    assert_int_equal(e->state, VCPU_BLOCKED);
+    irq_ok[slot(e)] = 1;
+    sched_notify(e, 0);
+    assert_int_equal(e->state, VCPU_RUNNABLE);
+}
+
+static void test_yield_to_moves_target_to_front(void **state)
+{
+    (void)state;
+    setup_machine("rr", 1, 1, 4, 0);
+    struct sched_entity *e = sched_pick(&sched_cpus[0]);   /* ents[0] */
+    assert_int_equal(sched_yield_to(e, &ents[3]), 1);
+    sched_put(e, SCHED_PUT_YIELD);
+    assert_ptr_equal(sched_pick(&sched_cpus[0]), &ents[3]);
+    assert_int_equal(ents[0].stats.directed_yields, 1);
+    /* A running target cannot be yielded to. */
+    assert_int_equal(sched_yield_to(&ents[3], &ents[3]), 0);
+    assert_int_equal(ents[3].stats.yields_no_candidate, 1);
+}
+
+static void test_group_finish_ends_every_member(void **state)
+{
+    (void)state;
+    setup_machine("rr", 2, 2, 2, 0);
+    cur_cpu = 0;
+    struct sched_entity *e = sched_pick(&sched_cpus[0]);   /* vm0.0 */
+    sched_group_finish(e->group);
+    assert_int_equal(e->state, VCPU_RUNNING);  /* until its run loop puts it */
+    assert_int_equal(e->notify, 1);
+    assert_int_equal(ents[1].state, VCPU_DONE);
+    sched_put(e, SCHED_PUT_PREEMPT);
+    assert_int_equal(e->state, VCPU_DONE);
+    /* Only the other VM is left to run. */
+    for (int k = 0; k < 2; k++) {
+        struct sched_entity *n = sched_pick(&sched_cpus[0]);
+        assert_non_null(n);
+        assert_int_equal(n->group->id, 1);
+        sched_put(n, SCHED_PUT_BLOCK);
+    }
+    assert_null(sched_pick(&sched_cpus[0]));
+    sched_start(&ents[0]);                     /* a finished VM never restarts */
+    assert_int_equal(ents[0].state, VCPU_DONE);
+}
+
+/* ---- gang ---- */
+
+static void test_gang_never_overlaps_vms(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = CPU_BOUND };
+    setup_machine("gang", 4, 3, 4, 0);
+    sim_run(4, 6000, &r, 1);
+    assert_int_equal(overlap_ticks, 0);
+    assert_int_equal(sched_stats.cross_vm_overlaps, 0);
+    assert_true(sched_stats.gang_switches > 100);
+    /* Each VM gets its turn; within a VM the vCPUs share its pCPUs. */
+    assert_fair(2 * 10);
+    assert_no_starvation(4 * SLICE);
+    assert_state_time_adds_up();
+}
+
+static void test_gang_blocking_and_overcommit_within_vm(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = BLOCKS, .block_every = 13, .wake_after = 4 };
+    setup_machine("gang", 2, 2, 3, 0);        /* 3 vCPUs per VM on 2 pCPUs */
+    sim_run(2, 8000, &r, 1);
+    assert_int_equal(overlap_ticks, 0);
+    assert_int_equal(sched_stats.cross_vm_overlaps, 0);
+    for (unsigned i = 0; i < nr_ents; i++)
+        assert_true(ran_ticks[i] > 8000 * 2 / nr_ents / 4);
+    assert_no_starvation(6 * SLICE);
+}
+
+static void test_yields_within_gang(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = YIELDS };
+    setup_machine("gang", 2, 2, 4, 0);
+    sim_run(2, 4000, &r, 1);
+    assert_int_equal(overlap_ticks, 0);
+    uint64_t yields = 0;
+    for (unsigned i = 0; i < nr_ents; i++)
+        yields += ents[i].stats.directed_yields;
+    assert_true(yields > 0);
+    /* Not asserted: the other VM's wait. gang checks its turn's deadline
+       only at a slice end (must_leave), so a VM whose vCPUs always yield
+       before their slice ends keeps the turn (known gap, left to the
+       scheduler work). */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rr_cpu_bound_is_fair),
+        cmocka_unit_test(test_rr_blocking_no_starvation),
+        cmocka_unit_test(test_rr_boost_runs_kicked_first),
+        cmocka_unit_test(test_kick_before_block_is_kept),
+        cmocka_unit_test(test_block_wakes_on_pending_irq_only_when_wakeable),
+        cmocka_unit_test(test_yield_to_moves_target_to_front),
+        cmocka_unit_test(test_group_finish_ends_every_member),
+        cmocka_unit_test(test_gang_never_overlaps_vms),
+        cmocka_unit_test(test_gang_blocking_and_overcommit_within_vm),
+        cmocka_unit_test(test_yields_within_gang),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
