@@ -100,7 +100,7 @@ run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
 		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)')
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/sched/*.[ch])
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*/*.h hv/sched/*.c)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 

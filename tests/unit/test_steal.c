@@ -119,13 +119,13 @@ static void test_steal_published_from_runnable_time(void **state)
     (void)state;
     uint32_t v0 = area()->version;
     assert_int_equal(v0 % 2, 0);
-    vcpu.stats.state_cycles[VCPU_RUNNABLE] = 1000;
-    vcpu.stats.state_cycles[VCPU_RUNNING] = 5555;   /* not steal */
+    vcpu.se.stats.state_cycles[VCPU_RUNNABLE] = 1000;
+    vcpu.se.stats.state_cycles[VCPU_RUNNING] = 5555;   /* not steal */
     steal_on_enter(&vcpu);
     assert_int_equal(area()->steal, 1000 * NS_PER_CYCLE);
     assert_int_equal(area()->version % 2, 0);
     assert_true(area()->version > v0);
-    vcpu.stats.state_cycles[VCPU_RUNNABLE] = 4000;
+    vcpu.se.stats.state_cycles[VCPU_RUNNABLE] = 4000;
     steal_on_enter(&vcpu);
     assert_int_equal(area()->steal, 4000 * NS_PER_CYCLE);
 }
