@@ -23,9 +23,10 @@
  *
  * One deviation from Linux: Linux hashes the queue head once per wait, so a
  * head that was woken but lost the lock to a stealer spins from then on. We
- * hash again when our entry is gone (the locked byte is no longer slow:
- * the unlocker unhashes before it clears the byte), so such a head can halt
- * again if the stealer is preempted. The protocol, this included, is
+ * hash again once our entry is provably gone (we saw the locked byte slow
+ * and then not: the unlocker unhashes before it clears the byte), so such a
+ * head can halt again if the stealer is preempted. (Testing only "not slow"
+ * is wrong: spin found a double entry through kick_node's window.) The protocol, this included, is
  * model-checked in tests/model/pvqspin.pml.
  *
  * Memory-ordering pairings (the checklist of qspinlock_paravirt.h):
@@ -219,6 +220,8 @@ static void wait_head_or_lock(pv_spinlock_t *lock, struct pv_lock_qnode *node)
                   VCPU_HASHED;
 
     for (;;) {
+        bool saw_slow = false;
+
         __atomic_store_n(&node->state, VCPU_RUNNING, __ATOMIC_RELAXED);
         /* Pending shuts out stealers while we spin. */
         __atomic_store_n(pv_q_pending_ptr(lock), 1, __ATOMIC_RELAXED);
@@ -234,6 +237,7 @@ static void wait_head_or_lock(pv_spinlock_t *lock, struct pv_lock_qnode *node)
             hashed = true;
             /* P2: the entry is visible before the mark (xchg is a full
                barrier). A free lock is ours at once: take the mark back. */
+            saw_slow = true;
             if (__atomic_exchange_n(pv_q_locked_ptr(lock), PVQ_SLOW_VAL,
                                     __ATOMIC_SEQ_CST) == 0) {
                 __atomic_store_n(pv_q_locked_ptr(lock), PV_Q_LOCKED_VAL,
@@ -243,14 +247,18 @@ static void wait_head_or_lock(pv_spinlock_t *lock, struct pv_lock_qnode *node)
             }
         }
         __atomic_store_n(&node->state, VCPU_HASHED, __ATOMIC_RELAXED);
-        if (pv_wait(pv_q_locked_ptr(lock), PVQ_SLOW_VAL) &&
-            __atomic_load_n(pv_q_locked_ptr(lock), __ATOMIC_ACQUIRE) ==
+        if (pv_wait(pv_q_locked_ptr(lock), PVQ_SLOW_VAL)) {
+            saw_slow = true;
+            if (__atomic_load_n(pv_q_locked_ptr(lock), __ATOMIC_ACQUIRE) ==
                 PVQ_SLOW_VAL)
-            st->spurious_wakeups++;
-        /* Not slow any more: the unlocker removed our entry (it unhashes
-           before it clears the byte), so the next wait must hash again. */
-        if (__atomic_load_n(pv_q_locked_ptr(lock), __ATOMIC_ACQUIRE) !=
-            PVQ_SLOW_VAL)
+                st->spurious_wakeups++;
+        }
+        /* Seen slow, now not: only an unlock clears the mark, and it takes
+           our entry out first, so the next wait must hash again. Not seen
+           slow proves nothing: kick_node marks the lock after it made us
+           HASHED, so the mark may still be coming. */
+        if (saw_slow && __atomic_load_n(pv_q_locked_ptr(lock),
+                                        __ATOMIC_ACQUIRE) != PVQ_SLOW_VAL)
             hashed = false;
     }
 }

@@ -1,11 +1,15 @@
 #!/bin/sh
-# Model-checks the pvticket protocol with spin: the real protocol must verify
-# clean (no assertion failure, no invalid end state = no lost wake-up), and
-# the mutant without the kicked latch must produce a counterexample, which
-# shows the check can see lost wake-ups at all. Exits 0 only if both hold.
+# Model-checks the pv lock protocols with spin: pvticket and pvqspin must
+# verify clean (no assertion failure, no invalid end state = no lost
+# wake-up), and each mutant must produce a counterexample of the expected
+# kind - an invalid end state (a waiter asleep for good), not an assertion -
+# which shows the check can see lost wake-ups at all. Exits 0 only if all
+# hold.
 #
-# Configurations (vCPUs x acquisitions each): 3x1 and 2x3 by default, a few
-# seconds in all. MODEL_FULL=1 adds 3x2 (~26M states, ~35 s, ~2 GB).
+# Configurations (vCPUs x acquisitions each): pvticket 3x1 and 2x3,
+# pvqspin 3x1, 2x2 and 2x3 by default, a few seconds in all. MODEL_FULL=1
+# adds 3x2 for both (pvticket ~26M states, ~35 s; pvqspin ~31M states,
+# ~40 s; ~2.3 GB each).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -14,7 +18,9 @@ cp "$here"/*.pml "$work"/
 cd "$work" || exit 1
 
 configs="-DNCPU=3,-DITERS=1 -DNCPU=2,-DITERS=3"
+qconfigs="-DNCPU=3,-DITERS=1 -DNCPU=2,-DITERS=2 -DNCPU=2,-DITERS=3"
 [ "${MODEL_FULL:-0}" = 1 ] && configs="$configs -DNCPU=3,-DITERS=2"
+[ "${MODEL_FULL:-0}" = 1 ] && qconfigs="$qconfigs -DNCPU=3,-DITERS=2"
 
 # Prints the number of errors pan reports for model $1 with defines $2
 # (comma-separated), or "none" if spin, gcc or pan did not get that far.
@@ -56,6 +62,38 @@ else
     echo "FAIL pvticket_nolatch.pml should find a lost wake-up (errors=$e)"
     failed=$((failed + 1))
 fi
+
+# pvqspin: clean in every configuration.
+ok=1
+detail=""
+for c in $qconfigs; do
+    e=$(errors_of pvqspin.pml "$c")
+    detail="$detail $(echo "$c" | tr -d 'D-' | tr ',' ' '):errors=$e"
+    [ "$e" = 0 ] || { ok=0; grep -E 'violated|invalid end' pan.log; }
+done
+if [ $ok = 1 ]; then
+    echo "PASS pvqspin.pml verifies clean ($detail )"
+    passed=$((passed + 1))
+else
+    echo "FAIL pvqspin.pml should verify clean ($detail )"
+    failed=$((failed + 1))
+fi
+
+# pvqspin mutants: each must fail, and with a lost wake-up (invalid end
+# state), not with some other error that would say nothing about kicks.
+for m in pvqspin_kick_early pvqspin_norecheck; do
+    c="-DNCPU=2,-DITERS=2"
+    e=$(errors_of $m.pml "$c")
+    why=$(grep -E 'violated|invalid end state \(' pan.log | head -n 1)
+    if [ "$e" != none ] && [ "$e" -gt 0 ] &&
+       echo "$why" | grep -q 'invalid end state'; then
+        echo "PASS $m.pml fails as expected (errors=$e: $why)"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $m.pml should end with a waiter asleep forever (invalid end state); got errors=$e: ${why:-nothing}"
+        failed=$((failed + 1))
+    fi
+done
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
