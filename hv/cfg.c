@@ -49,6 +49,8 @@ static const struct key keys[] = {
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0 },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)" },
     { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0 },
+    { "hw_off", K_WORD, 0, 0, "none|vpid|preempt_timer|ple|nrips|pause_filter|flush_asid|"
+      "vmcb_clean|all", "none", 0 },
     { "done", K_WORD, 0, 0, "exit|halt|reboot", "exit", 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -185,6 +187,7 @@ static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
     else if (!strcmp(name, "tlb_writers")) c->tlb_writers = n;
     else if (!strcmp(name, "timeout")) c->timeout_ms = n;
     else if (!strcmp(name, "backend")) pv_snprintf(c->backend, sizeof(c->backend), "%s", v);
+    else if (!strcmp(name, "hw_off")) pv_snprintf(c->hw_off, sizeof(c->hw_off), "%s", v);
     else if (!strcmp(name, "done"))
         c->done = !strcmp(v, "halt") ? CFG_DONE_HALT
                 : !strcmp(v, "reboot") ? CFG_DONE_REBOOT : CFG_DONE_EXIT;
@@ -385,6 +388,7 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
     else if (!strcmp(name, "tlb_writers")) pv_snprintf(buf, n, "%lu", c->tlb_writers);
     else if (!strcmp(name, "timeout")) pv_snprintf(buf, n, "%lu", c->timeout_ms);
     else if (!strcmp(name, "backend")) pv_snprintf(buf, n, "%s", c->backend);
+    else if (!strcmp(name, "hw_off")) pv_snprintf(buf, n, "%s", c->hw_off);
     else if (!strcmp(name, "done"))
         pv_snprintf(buf, n, "%s", c->done == CFG_DONE_HALT ? "halt"
                     : c->done == CFG_DONE_REBOOT ? "reboot" : "exit");

@@ -46,6 +46,7 @@ struct cfg {
     uint64_t crash_vm;
     uint64_t timeout_ms;
     char backend[8];
+    char hw_off[16];           /* test key: a CPU feature pvhv must not use */
     enum cfg_done done;
 };
 

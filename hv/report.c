@@ -43,6 +43,26 @@ static void cpu_brand(char *out)
     out[n] = '\0';
 }
 
+/* virt_features ("a b c") as a JSON array of strings. */
+static const char *features_json(char *out, unsigned n)
+{
+    unsigned o = 0;
+    out[o++] = '[';
+    for (const char *p = virt_features; *p;) {
+        if (o > 1)
+            out[o++] = ',';
+        out[o++] = '"';
+        while (*p && *p != ' ' && o < n - 4)
+            out[o++] = *p++;
+        out[o++] = '"';
+        while (*p == ' ')
+            p++;
+    }
+    out[o++] = ']';
+    out[o] = '\0';
+    return out;
+}
+
 static void cfg_kv(void *ctx, const char *key, const char *value, int is_number)
 {
     struct json *j = ctx;
@@ -55,13 +75,14 @@ static void cfg_kv(void *ctx, const char *key, const char *value, int is_number)
 void report_run_record(const struct cfg *cfg, const char *cmdline, const char *backend,
                        const char *loader)
 {
-    char brand[48];
+    char brand[48], buf[2 * VIRT_FEATURES_MAX + 8];
     struct json j;
 
     cpu_brand(brand);
     json_begin(&j, "run");
     json_str(&j, "version", "pvhv-1");
     json_str(&j, "backend", backend);
+    json_raw(&j, "virt_features", features_json(buf, sizeof(buf)));
     json_str(&j, "cpu", brand);
     json_u64(&j, "pcpus", nr_pcpus);
     json_u64(&j, "tsc_hz", tsc_hz);

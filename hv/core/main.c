@@ -83,6 +83,13 @@ void hv_main(uint32_t magic, uint64_t info)
     }
     const char *forced = cfg_bad ? "auto" : cfg.backend;
     char verr[256];
+    if (!cfg_bad) {   /* the probe decides which features to use from these */
+        virt_settings.ple = cfg.ple;
+        virt_settings.ple_window = (uint32_t)cfg.ple_window;
+        virt_settings.ple_gap = (uint32_t)cfg.ple_gap;
+        virt_settings.ple_exits = (uint32_t)cfg.ple_exits;
+        virt_settings.hw_off = virt_off_bits(cfg.hw_off);
+    }
     virt = virt_probe(forced, verr, sizeof(verr));
     if (!cfg_bad && virt)
         smp_start_aps(apic_ids, (unsigned)ncpu, percpus[0].apic_id);
@@ -94,6 +101,10 @@ void hv_main(uint32_t magic, uint64_t info)
         fail(cerr.key, cerr.value, cerr.message);
     if (!virt)
         fail(!strcmp(cfg.backend, "auto") ? "cpu" : "backend", cfg.backend, verr);
+    const char *bad = virt->check_settings ? virt->check_settings(cerr.value,
+                                                   sizeof(cerr.value), verr, sizeof(verr)) : 0;
+    if (bad)
+        fail(bad, cerr.value, verr);
     if (cfg_check_platform(&cfg, frame_largest_run(PAGE_2M) * FRAME_SIZE, &cerr))
         fail(cerr.key, cerr.value, cerr.message);
     if (bi.nr_modules == 0)
@@ -114,10 +125,6 @@ void hv_main(uint32_t magic, uint64_t info)
 
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
-    virt_settings.ple = cfg.ple;
-    virt_settings.ple_window = (uint32_t)cfg.ple_window;
-    virt_settings.ple_gap = (uint32_t)cfg.ple_gap;
-    virt_settings.ple_exits = (uint32_t)cfg.ple_exits;
     virt_cpu_enable(&percpus[0]);
     if (vm_create_all(&cfg, &bi.modules[0]))
         power_finish(0, "could not build the VMs");

@@ -68,7 +68,54 @@ static const struct virt_ops svm_ops = {
     .msr_write = svm_msr_write,
     .dump = svm_dump,
     .request_tlb_flush = svm_request_tlb_flush,
+    .check_settings = svm_check_settings,
 };
+
+/* What the run record lists, and what hw_off= may take away. */
+static void choose_features(uint32_t offered)
+{
+    static const struct { uint32_t feat, off; const char *name; } optional[] = {
+        { SVM_FEAT_NRIPS, VIRT_OFF_NRIPS, "nrip_save" },
+        { SVM_FEAT_FLUSH_BY_ASID, VIRT_OFF_FLUSH_ASID, "flush_by_asid" },
+        { SVM_FEAT_VMCB_CLEAN, VIRT_OFF_VMCB_CLEAN, "vmcb_clean" },
+        { SVM_FEAT_PAUSE_FILTER, VIRT_OFF_PAUSE_FILTER, "pause_filter" },
+        { SVM_FEAT_PAUSE_THRESHOLD, VIRT_OFF_PAUSE_FILTER, "pause_filter_threshold" },
+    };
+    svm_features = SVM_FEAT_NP;
+    virt_feature_use("npt");
+    for (unsigned i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+        if (!(offered & optional[i].feat) || (virt_settings.hw_off & optional[i].off))
+            continue;
+        svm_features |= optional[i].feat;
+        /* the filter is in use only when pause-loop detection is on */
+        if ((optional[i].feat & (SVM_FEAT_PAUSE_FILTER | SVM_FEAT_PAUSE_THRESHOLD)) &&
+            !virt_settings.ple)
+            continue;
+        virt_feature_use(optional[i].name);
+    }
+    if (!(svm_features & SVM_FEAT_PAUSE_FILTER))
+        svm_features &= ~SVM_FEAT_PAUSE_THRESHOLD;
+    virt_settings.ple_hw = virt_settings.ple && (svm_features & SVM_FEAT_PAUSE_FILTER);
+}
+
+const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen)
+{
+    if (!virt_settings.ple_hw)
+        return 0;
+    if (virt_settings.ple_window > SVM_PAUSE_FILTER_MAX) {
+        pv_snprintf(value, vlen, "%u", virt_settings.ple_window);
+        pv_snprintf(err, errlen, "ple_window=%u: the SVM pause filter count is 16 bits; "
+                    "allowed: 1..%u", virt_settings.ple_window, SVM_PAUSE_FILTER_MAX);
+        return "ple_window";
+    }
+    if ((svm_features & SVM_FEAT_PAUSE_THRESHOLD) && virt_settings.ple_gap > SVM_PAUSE_FILTER_MAX) {
+        pv_snprintf(value, vlen, "%u", virt_settings.ple_gap);
+        pv_snprintf(err, errlen, "ple_gap=%u: the SVM pause filter threshold is 16 bits; "
+                    "allowed: 0..%u", virt_settings.ple_gap, SVM_PAUSE_FILTER_MAX);
+        return "ple_gap";
+    }
+    return 0;
+}
 
 const struct virt_ops *svm_probe(char *err, unsigned errlen)
 {
@@ -94,12 +141,13 @@ const struct virt_ops *svm_probe(char *err, unsigned errlen)
         pv_snprintf(err, errlen, "the CPU offers SVM without nested paging (NPT), which pvhv needs");
         return 0;
     }
-    svm_features = d;
+    /* More ASIDs than SVM_MAX_ASIDS are simply not used (vCPUs share). */
     svm_nr_asids = b < SVM_MAX_ASIDS ? b : SVM_MAX_ASIDS;
     if (svm_nr_asids < 2) {
         pv_snprintf(err, errlen, "the CPU reports %u SVM ASIDs; at least 2 are needed", b);
         return 0;
     }
+    choose_features(d);
     svm_iopm = pages_alloc_zeroed(IOPM_PAGES);
     memset(svm_iopm, 0xFF, IOPM_PAGES * 4096);
     svm_msrpm = pages_alloc_zeroed(MSRPM_PAGES);

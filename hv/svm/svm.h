@@ -26,9 +26,12 @@ struct svm_vcpu {
     uint32_t asid;
     int last_cpu;                 /* pCPU of its last entry, -1 if none */
     int flush_pending;            /* flush this ASID at the next entry */
+    uint64_t exit_rip;            /* RIP at the last exit: where a shadow applies */
+    uint32_t dirty;               /* VMCB_CLEAN_* groups changed since the last VMRUN */
 };
 
-extern uint32_t svm_features;     /* CPUID 0x8000000A EDX */
+/* CPUID 0x8000000A EDX, less what hw_off= forbids: the features in use. */
+extern uint32_t svm_features;
 extern uint32_t svm_nr_asids;
 extern void *svm_iopm, *svm_msrpm;
 
@@ -42,6 +45,7 @@ void svm_set_boot32(struct vcpu *v, uint32_t entry);
 void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c);
 void svm_vcpu_run(struct vcpu *v, struct vexit *e);
 int svm_irq_window_open(struct vcpu *v);
+int svm_shadow_active(struct vcpu *v);
 void svm_inject_irq(struct vcpu *v, uint8_t vector);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
 void svm_request_irq_window(struct vcpu *v, int on);
@@ -50,6 +54,9 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 void svm_translate_exit(struct vcpu *v, struct vexit *e);
 void svm_request_tlb_flush(struct vcpu *v);
+const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen);
+
+static inline void svm_mark_dirty(struct svm_vcpu *sv, uint32_t groups) { sv->dirty |= groups; }
 
 /* svm_run.asm */
 void svm_world_switch(void *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);

@@ -15,6 +15,7 @@
 /* CPUID 0x8000000A EDX */
 #define SVM_FEAT_NP             (1u << 0)
 #define SVM_FEAT_NRIPS          (1u << 3)
+#define SVM_FEAT_VMCB_CLEAN     (1u << 5)
 #define SVM_FEAT_FLUSH_BY_ASID  (1u << 6)
 #define SVM_FEAT_PAUSE_FILTER   (1u << 10)
 #define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
@@ -121,6 +122,26 @@ _Static_assert(VMCB_G_PAT + 8 <= VMCB_SIZE, "save area fits the VMCB page");
 #define INTERCEPT_MWAIT         (1u << 11)
 #define INTERCEPT_XSETBV        (1u << 13)
 
+/* VMCB clean bits: a set bit lets the CPU keep its cached copy of that
+   group of fields from the last VMRUN of this VMCB on this core. Fields
+   outside every group (RAX/RSP/RIP/RFLAGS, TLB_CONTROL, INT_STATE, EVENTINJ,
+   the VMLOAD/VMSAVE state) are read at every VMRUN. */
+#define VMCB_CLEAN_INTERCEPTS   (1u << 0)   /* intercepts, TSC offset, pause filter */
+#define VMCB_CLEAN_IOPM         (1u << 1)   /* IOPM/MSRPM bases */
+#define VMCB_CLEAN_ASID         (1u << 2)
+#define VMCB_CLEAN_TPR          (1u << 3)   /* V_TPR, V_IRQ, V_INTR_* */
+#define VMCB_CLEAN_NP           (1u << 4)   /* NP enable, nCR3, gPAT */
+#define VMCB_CLEAN_CRX          (1u << 5)   /* CR0, CR3, CR4, EFER */
+#define VMCB_CLEAN_DRX          (1u << 6)   /* DR6, DR7 */
+#define VMCB_CLEAN_DT           (1u << 7)   /* GDTR, IDTR */
+#define VMCB_CLEAN_SEG          (1u << 8)   /* CS, DS, SS, ES, CPL */
+#define VMCB_CLEAN_CR2          (1u << 9)
+#define VMCB_CLEAN_LBR          (1u << 10)
+#define VMCB_CLEAN_AVIC         (1u << 11)
+#define VMCB_CLEAN_ALL          0xFFFu
+
+#define SVM_PAUSE_FILTER_MAX    0xFFFFu     /* the 16-bit count and threshold */
+
 #define TLB_CONTROL_NONE        0
 #define TLB_CONTROL_FLUSH_ALL   1
 #define TLB_CONTROL_FLUSH_ASID  3
@@ -173,7 +194,9 @@ _Static_assert(VMCB_G_PAT + 8 <= VMCB_SIZE, "save area fits the VMCB page");
 #define SVM_EXIT_NPF            0x400
 #define SVM_EXIT_INVALID        0xFFFFFFFFu   /* TCG reports the low 32 bits only */
 
-/* Instruction lengths for RIP advance (no NRIP save under TCG) */
+/* Instruction lengths for RIP advance where the CPU has no NRIP save (QEMU
+   TCG, Bochs' phenom_8650_toliman): the guest's encodings, no prefixes. */
+#define X86_MAX_INSN_LEN        15
 #define INSN_LEN_VMMCALL        3
 #define INSN_LEN_HLT            1
 #define INSN_LEN_PAUSE          2

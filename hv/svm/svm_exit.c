@@ -1,10 +1,13 @@
 /*
  * Entering the guest and turning an SVM exit into the shared form. RIP is
- * advanced by the shared handlers from insn_len: TCG has no NRIP save, so
- * the lengths are the instructions' own (I/O exits give the next RIP).
+ * advanced by the shared handlers from insn_len: NRIP - RIP where the CPU
+ * saves the next RIP (CPUID 0x8000000A EDX.NRIPS), else the lengths of the
+ * guest's own encodings (QEMU TCG has no NRIP save); I/O exits always give
+ * the next RIP in EXITINFO2.
  */
 #include "svm.h"
 
+#include "fmt.h"
 #include "pvstring.h"
 #include "../core/percpu.h"
 #include "../core/x86.h"
@@ -30,6 +33,20 @@ void svm_request_tlb_flush(struct vcpu *v)
     ((struct svm_vcpu *)v->arch)->flush_pending = 1;
 }
 
+/*
+ * The clean bits for this VMRUN: the CPU may keep what it cached at the last
+ * VMRUN of this VMCB on this core, except what was written since. A VMCB
+ * that last ran on another core (or never ran) is all dirty.
+ */
+static uint32_t clean_bits(struct svm_vcpu *sv, unsigned cpu)
+{
+    uint32_t clean = 0;
+    if ((svm_features & SVM_FEAT_VMCB_CLEAN) && sv->last_cpu == (int)cpu)
+        clean = VMCB_CLEAN_ALL & ~sv->dirty;
+    sv->dirty = 0;
+    return clean;
+}
+
 void svm_vcpu_run(struct vcpu *v, struct vexit *e)
 {
     struct percpu *cpu = this_cpu();
@@ -41,7 +58,11 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
     *vmcb64(vmcb, VMCB_RSP) = v->regs.rsp;
     *vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
     *vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
-    *vmcb32(vmcb, VMCB_CLEAN) = 0;
+    /* A handler that skipped the instruction in an STI/MOV-SS shadow ended
+       the shadow; VMRUN would otherwise apply it to the next instruction
+       (on hardware and Bochs; QEMU ignores it) and hold off the window. */
+    if (!svm_shadow_active(v))
+        *vmcb64(vmcb, VMCB_INT_STATE) &= ~INT_STATE_SHADOW;
 
     irq_enable();   /* host interrupts must exit the guest (V_INTR_MASKING) */
     __asm__ volatile("clgi" ::: "memory");
@@ -51,6 +72,7 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
         e->reason = EXIT_NONE;
         return;
     }
+    *vmcb32(vmcb, VMCB_CLEAN) = clean_bits(sv, cpu->index);
     prepare_tlb(sc, sv, v, cpu->index);
     cpu->vmruns++;
     svm_world_switch(&v->regs, v->arch_pa, sc->host_vmcb_pa);
@@ -60,6 +82,7 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
     v->regs.rsp = *vmcb64(vmcb, VMCB_RSP);
     v->regs.rip = *vmcb64(vmcb, VMCB_RIP);
     v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
+    sv->exit_rip = v->regs.rip;
     svm_translate_exit(v, e);
 }
 
@@ -71,6 +94,27 @@ static void translate_io(struct vcpu *v, uint64_t info1, uint64_t info2, struct 
     e->io_string = (info1 & (IOIO_STRING | IOIO_REP)) != 0;
     e->io_size = (info1 & IOIO_SIZE32) ? 4 : (info1 & IOIO_SIZE16) ? 2 : 1;
     e->insn_len = (uint32_t)(info2 - v->regs.rip);   /* EXITINFO2 = next RIP */
+}
+
+/*
+ * An intercepted instruction: its length from NRIP where the CPU saves it
+ * (checked: 1..15 bytes on), else the length of the guest's encoding.
+ */
+static void insn_exit(struct vcpu *v, uint8_t *vmcb, struct vexit *e,
+                      enum exit_reason reason, uint32_t hand_len)
+{
+    e->reason = reason;
+    e->insn_len = hand_len;
+    if (!(svm_features & SVM_FEAT_NRIPS))
+        return;
+    uint64_t len = *vmcb64(vmcb, VMCB_NRIP) - v->regs.rip;
+    if (len == 0 || len > X86_MAX_INSN_LEN) {
+        e->reason = EXIT_UNKNOWN;
+        pv_snprintf(e->detail, sizeof(e->detail), "NRIP 0x%lx is not 1..%u bytes past RIP 0x%lx",
+                    *vmcb64(vmcb, VMCB_NRIP), X86_MAX_INSN_LEN, v->regs.rip);
+        return;
+    }
+    e->insn_len = (uint32_t)len;
 }
 
 void svm_translate_exit(struct vcpu *v, struct vexit *e)
@@ -107,30 +151,26 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         e->reason = EXIT_IRQ_WINDOW;
         break;
     case SVM_EXIT_CPUID:
-        e->reason = EXIT_CPUID;
-        e->insn_len = INSN_LEN_CPUID;
+        insn_exit(v, vmcb, e, EXIT_CPUID, INSN_LEN_CPUID);
         break;
     case SVM_EXIT_PAUSE:
-        e->reason = EXIT_PAUSE;
-        e->insn_len = INSN_LEN_PAUSE;
+        insn_exit(v, vmcb, e, EXIT_PAUSE, INSN_LEN_PAUSE);
         break;
     case SVM_EXIT_HLT:
-        e->reason = EXIT_HLT;
-        e->insn_len = INSN_LEN_HLT;
+        insn_exit(v, vmcb, e, EXIT_HLT, INSN_LEN_HLT);
         break;
     case SVM_EXIT_IOIO:
         translate_io(v, info1, info2, e);
         break;
     case SVM_EXIT_MSR:
-        e->reason = info1 == EXITINFO1_MSR_WRITE ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-        e->insn_len = INSN_LEN_MSR;
+        insn_exit(v, vmcb, e, info1 == EXITINFO1_MSR_WRITE ? EXIT_MSR_WRITE : EXIT_MSR_READ,
+                  INSN_LEN_MSR);
         break;
     case SVM_EXIT_SHUTDOWN:
         e->reason = EXIT_SHUTDOWN;
         break;
     case SVM_EXIT_VMMCALL:
-        e->reason = EXIT_HYPERCALL;
-        e->insn_len = INSN_LEN_VMMCALL;
+        insn_exit(v, vmcb, e, EXIT_HYPERCALL, INSN_LEN_VMMCALL);
         break;
     case SVM_EXIT_VMRUN:
     case SVM_EXIT_VMLOAD:

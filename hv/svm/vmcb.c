@@ -52,15 +52,16 @@ int svm_vcpu_init(struct vcpu *v)
         INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
         INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_MONITOR |
         INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+    /* ple=on: with the pause filter only the ple_window-th PAUSE (within
+       ple_gap cycles of each other, with the threshold) exits; without it
+       every PAUSE exits and hv/virt/exit.c filters in software. The values
+       fit 16 bits: svm_check_settings refused the run otherwise. */
     if (virt_settings.ple) {
         *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_PAUSE;
-        if (svm_features & SVM_FEAT_PAUSE_FILTER) {
-            *vmcb16(vmcb, VMCB_PAUSE_COUNT) =
-                (uint16_t)(virt_settings.ple_window > 0xFFFF ? 0xFFFF : virt_settings.ple_window);
+        if (virt_settings.ple_hw) {
+            *vmcb16(vmcb, VMCB_PAUSE_COUNT) = (uint16_t)virt_settings.ple_window;
             if (svm_features & SVM_FEAT_PAUSE_THRESHOLD)
-                *vmcb16(vmcb, VMCB_PAUSE_THRESHOLD) =
-                    (uint16_t)(virt_settings.ple_gap > 0xFFFF ? 0xFFFF : virt_settings.ple_gap);
-            virt_settings.ple_hw = 1;
+                *vmcb16(vmcb, VMCB_PAUSE_THRESHOLD) = (uint16_t)virt_settings.ple_gap;
         }
     }
     *vmcb64(vmcb, VMCB_IOPM_BASE) = (uint64_t)(uintptr_t)svm_iopm;
@@ -74,6 +75,7 @@ int svm_vcpu_init(struct vcpu *v)
     *vmcb64(vmcb, VMCB_DR7) = GUEST_DR7_INIT;
     set_seg(vmcb, VMCB_TR, 0, SEG_ATTR_TSS_BUSY, SEG_LIMIT_TSS, 0);
     set_seg(vmcb, VMCB_LDTR, 0, SEG_ATTR_LDT, 0, 0);
+    svm_mark_dirty(sv, VMCB_CLEAN_ALL);
     return 0;
 }
 
@@ -95,6 +97,7 @@ void svm_set_boot32(struct vcpu *v, uint32_t entry)
     *vmcb64(vmcb, VMCB_CR4) = 0;
     *vmcb64(vmcb, VMCB_EFER) = EFER_SVME;
     *vmcb8(vmcb, VMCB_CPL) = 0;
+    svm_mark_dirty(v->arch, VMCB_CLEAN_ALL);
     v->regs.rip = entry;
     v->regs.rflags = RFLAGS_RESERVED1;
     v->regs.rsp = 0;
@@ -117,6 +120,7 @@ void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
     *vmcb64(vmcb, VMCB_CR4) = GUEST_CR4_LONG;
     *vmcb64(vmcb, VMCB_EFER) = GUEST_EFER_LONG | EFER_SVME;
     *vmcb8(vmcb, VMCB_CPL) = 0;
+    svm_mark_dirty(v->arch, VMCB_CLEAN_ALL);
     v->regs.rip = c->rip;
     v->regs.rsp = c->rsp;
     v->regs.rdi = c->arg;
@@ -125,11 +129,14 @@ void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
 
 /*
  * "sti; hlt" interrupted between the two (a host interrupt exits the guest
- * inside the STI shadow, RIP on the HLT): QEMU's VMRUN does not restore the
- * shadow from the VMCB, so an interrupt injected now would be taken before
- * the HLT, return to it, and leave the vCPU asleep with its wake-up spent.
- * Architecturally a HLT in the shadow with an interrupt pending executes and
- * falls through at once, so complete it here and deliver after it.
+ * inside the STI shadow, RIP on the HLT). Architecturally a HLT in the
+ * shadow with an interrupt pending executes and falls through at once, with
+ * the interrupt taken after it; doing exactly that here is right on every
+ * implementation and saves the HLT exit that would follow. It is needed
+ * on QEMU TCG, whose VMRUN does not restore the shadow from the VMCB: there
+ * the V_IRQ window would open before the HLT, the interrupt would return to
+ * it, and the vCPU would sleep with its wake-up spent. (Bochs and hardware
+ * honour the shadow.)
  */
 static int complete_shadowed_hlt(struct vcpu *v, uint8_t *vmcb)
 {
@@ -148,12 +155,20 @@ static int complete_shadowed_hlt(struct vcpu *v, uint8_t *vmcb)
     return 1;
 }
 
+/* The STI/MOV-SS shadow the last exit reported covers the one instruction
+   at the exit RIP; once a handler skipped that instruction it is over. */
+int svm_shadow_active(struct vcpu *v)
+{
+    struct svm_vcpu *sv = v->arch;
+    return (*vmcb64(sv->vmcb, VMCB_INT_STATE) & INT_STATE_SHADOW) && v->regs.rip == sv->exit_rip;
+}
+
 int svm_irq_window_open(struct vcpu *v)
 {
     uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
     if (!(v->regs.rflags & RFLAGS_IF) || (*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID))
         return 0;
-    if (*vmcb64(vmcb, VMCB_INT_STATE) & INT_STATE_SHADOW)
+    if (svm_shadow_active(v))
         return complete_shadowed_hlt(v, vmcb);
     return 1;
 }
@@ -173,9 +188,20 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_
     *vmcb64(vmcb, VMCB_EVENTINJ) = ev;
 }
 
+/*
+ * A virtual interrupt (V_IRQ, with V_INTR_MASKING) exits through the VINTR
+ * intercept as soon as the guest can take it: IF=1, no shadow, no event
+ * being injected. Bochs (2.7 and later) deviates: it re-evaluates V_IRQ only
+ * when the guest's IF changes, so a window asked for while the guest runs
+ * with IF=1 (a non-HLT shadow, a re-injected event) opens at the guest's
+ * next STI/POPF/IRET or at the next exit (at the latest the slice end),
+ * never lost. The common case, IF=0, is exact on every implementation.
+ */
 void svm_request_irq_window(struct vcpu *v, int on)
 {
-    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    struct svm_vcpu *sv = v->arch;
+    uint8_t *vmcb = sv->vmcb;
+    svm_mark_dirty(sv, VMCB_CLEAN_TPR | VMCB_CLEAN_INTERCEPTS);
     if (on) {
         *vmcb64(vmcb, VMCB_VINTR) |= VINTR_V_IRQ;
         *vmcb32(vmcb, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
@@ -228,9 +254,11 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
             return -1;
         uint64_t cur = *vmcb64(vmcb, VMCB_EFER);
         val = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
+        svm_mark_dirty(v->arch, VMCB_CLEAN_CRX);
     } else if (msr == MSR_PAT) {
         if (!msr_pat_valid(val))
             return -1;
+        svm_mark_dirty(v->arch, VMCB_CLEAN_NP);
     } else if (!msr_canonical(val)) {
         return -1;
     }

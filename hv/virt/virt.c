@@ -15,10 +15,37 @@
 
 const struct virt_ops *virt;
 struct virt_settings virt_settings;
+char virt_features[VIRT_FEATURES_MAX];
+
+uint32_t virt_off_bits(const char *w)
+{
+    static const struct { const char *name; uint32_t bits; } words[] = {
+        { "none", 0 }, { "vpid", VIRT_OFF_VPID }, { "preempt_timer", VIRT_OFF_PREEMPT_TIMER },
+        { "ple", VIRT_OFF_PLE }, { "nrips", VIRT_OFF_NRIPS },
+        { "pause_filter", VIRT_OFF_PAUSE_FILTER }, { "flush_asid", VIRT_OFF_FLUSH_ASID },
+        { "vmcb_clean", VIRT_OFF_VMCB_CLEAN }, { "all", ~0u },
+    };
+    for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (!strcmp(w, words[i].name))
+            return words[i].bits;
+    panic("hw_off=%s passed cfg validation but has no meaning here", w);
+}
+
+void virt_feature_use(const char *name)
+{
+    size_t len = strlen(virt_features), add = strlen(name) + (len ? 1 : 0);
+    if (len + add >= VIRT_FEATURES_MAX)
+        panic("virt_features overflows at '%s'", name);
+    if (len)
+        virt_features[len++] = ' ';
+    memcpy(virt_features + len, name, strlen(name) + 1);
+}
 
 const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen)
 {
     char why_first[160], why_second[160];
+
+    virt_features[0] = '\0';
 
     if (!strcmp(forced, "svm") || !strcmp(forced, "vmx")) {
         int svm = !strcmp(forced, "svm");

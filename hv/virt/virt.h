@@ -83,6 +83,9 @@ struct virt_ops {
        (hv/virt/run.c calls them around each time slice). */
     void (*vcpu_load)(struct vcpu *v);
     void (*vcpu_put)(struct vcpu *v);
+    /* Optional: settings this CPU cannot honour (e.g. a 16-bit pause filter
+       count). Returns the key at fault, with its value and why, or NULL. */
+    const char *(*check_settings)(char *value, unsigned vlen, char *err, unsigned errlen);
 };
 
 /* Run-wide settings the backends read when building a vCPU. */
@@ -92,8 +95,26 @@ struct virt_settings {
     uint32_t ple_gap;        /* VMX: PLE_Gap; SVM: pause filter threshold */
     uint32_t ple_exits;      /* software filter: PAUSE exits per window */
     int ple_hw;              /* set by the backend: hardware detects loops */
+    uint32_t hw_off;         /* VIRT_OFF_*: offered features not to use (hw_off=) */
 };
 extern struct virt_settings virt_settings;
+
+/* hw_off=: optional CPU features a test can forbid, to prove pvhv stays
+   correct on a CPU without them. */
+#define VIRT_OFF_VPID          (1u << 0)
+#define VIRT_OFF_PREEMPT_TIMER (1u << 1)
+#define VIRT_OFF_PLE           (1u << 2)   /* VMX PAUSE-loop exiting */
+#define VIRT_OFF_NRIPS         (1u << 3)   /* SVM next-RIP save */
+#define VIRT_OFF_PAUSE_FILTER  (1u << 4)   /* SVM pause filter (and threshold) */
+#define VIRT_OFF_FLUSH_ASID    (1u << 5)   /* SVM TLB_CONTROL flush-by-ASID */
+#define VIRT_OFF_VMCB_CLEAN    (1u << 6)   /* SVM VMCB clean bits */
+uint32_t virt_off_bits(const char *hw_off_word);
+
+/* The hardware virtualization features the backend uses, for the run
+   record: names separated by single spaces, filled by the probe. */
+#define VIRT_FEATURES_MAX 192
+extern char virt_features[VIRT_FEATURES_MAX];
+void virt_feature_use(const char *name);
 
 extern const struct virt_ops *virt;
 

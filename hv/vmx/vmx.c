@@ -171,6 +171,8 @@ const struct virt_ops *vmx_probe(char *err, unsigned errlen)
                                PIN_EXT_INT_EXIT | PIN_PREEMPT_TIMER, &miss);
     if (miss & PIN_EXT_INT_EXIT)
         return refuse(err, errlen, "external-interrupt exiting", miss & PIN_EXT_INT_EXIT);
+    if (virt_settings.hw_off & VIRT_OFF_PREEMPT_TIMER)
+        vmx_caps.pin &= ~PIN_PREEMPT_TIMER;   /* an allowed-0 control: never forced on */
     vmx_caps.has_preempt_timer = (vmx_caps.pin & PIN_PREEMPT_TIMER) != 0;
     vmx_caps.preempt_rate = (unsigned)(rdmsr(MSR_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK);
     vmx_caps.proc = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
@@ -191,8 +193,9 @@ const struct virt_ops *vmx_probe(char *err, unsigned errlen)
                     "2 MiB pages (IA32_VMX_EPT_VPID_CAP 0x%lx)", vmx_caps.ept_vpid);
         return 0;
     }
-    vmx_caps.has_vpid = (may2 & PROC2_ENABLE_VPID) && (vmx_caps.ept_vpid & VPID_CAP_INVVPID);
-    vmx_caps.has_ple = (may2 & PROC2_PAUSE_LOOP_EXIT) != 0;
+    vmx_caps.has_vpid = (may2 & PROC2_ENABLE_VPID) && (vmx_caps.ept_vpid & VPID_CAP_INVVPID) &&
+                        !(virt_settings.hw_off & VIRT_OFF_VPID);
+    vmx_caps.has_ple = (may2 & PROC2_PAUSE_LOOP_EXIT) && !(virt_settings.hw_off & VIRT_OFF_PLE);
     vmx_caps.proc2 = (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
                       (vmx_caps.has_vpid ? PROC2_ENABLE_VPID : 0) |
                       (may2 & (PROC2_RDTSCP | PROC2_INVPCID))) | (uint32_t)cap2;
@@ -206,6 +209,15 @@ const struct virt_ops *vmx_probe(char *err, unsigned errlen)
     if (miss)
         return refuse(err, errlen, "EFER/PAT load on entry", miss);
     vmx_caps.entry &= ~ENTRY_CTL_IA32E_GUEST;   /* set per vCPU */
+
+    virt_feature_use("ept");
+    virt_feature_use("unrestricted_guest");
+    if (vmx_caps.has_vpid)
+        virt_feature_use("vpid");
+    if (vmx_caps.has_ple && virt_settings.ple)
+        virt_feature_use("ple");
+    if (vmx_caps.has_preempt_timer)
+        virt_feature_use("preempt_timer");
 
     vmx_io_bitmaps = pages_alloc_zeroed(2 * VMX_IO_BITMAP_PAGES);
     memset(vmx_io_bitmaps, 0xFF, 2 * VMX_IO_BITMAP_PAGES * 4096);
