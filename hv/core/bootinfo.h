@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "../mm/frame.h"
+#include "memmap.h"
 
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_MAX_REGIONS 64

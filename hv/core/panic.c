@@ -11,7 +11,6 @@
 #include "percpu.h"
 #include "power.h"
 #include "x86.h"
-#include "../virt/vcpu.h"
 
 #include <stdarg.h>
 
@@ -28,6 +27,9 @@ static const char *const exception_names[VEC_EXCEPTIONS] = {
 };
 
 static volatile int panicking;
+static panic_dump_fn dump_hook;
+
+void panic_set_dump_hook(panic_dump_fn fn) { dump_hook = fn; }
 
 static void dump(const char *fmt, ...)
 {
@@ -45,10 +47,8 @@ static void dump_cpu_and_vcpu(void)
     dump("pCPU %u (APIC %u): CR0=%lx CR2=%lx CR3=%lx CR4=%lx RFLAGS=%lx\n",
          cpu->index, cpu->apic_id, read_cr0(), read_cr2(), read_cr3(),
          read_cr4(), read_rflags());
-    if (cpu->current)
-        vcpu_dump(cpu->current, dump);
-    else
-        dump("no vCPU was running on this pCPU\n");
+    if (dump_hook)
+        dump_hook(dump);
 }
 
 static void __attribute__((noreturn)) stop_and_fail(void)

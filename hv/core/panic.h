@@ -8,6 +8,11 @@
 
 struct trap_frame;
 
+/* What the layers above add to a panic dump (the vCPU this pCPU ran);
+   out is the unlocked console printer. */
+typedef void (*panic_dump_fn)(void (*out)(const char *fmt, ...));
+void panic_set_dump_hook(panic_dump_fn fn);
+
 void panic(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 void panic_exception(struct trap_frame *f) __attribute__((noreturn));

@@ -7,13 +7,15 @@
 #include "console.h"
 #include "json.h"
 #include "x86.h"
-#include "../virt/vm.h"
 
 #define KBC_CMD_PORT   0x64
 #define KBC_CMD_RESET  0xFE
 
 static volatile int finished;
 static int reboot_when_done;
+static void (*end_fields)(struct json *j);
+
+void power_set_end_fields(void (*fn)(struct json *j)) { end_fields = fn; }
 
 void power_set_done_action(int reboot) { reboot_when_done = reboot; }
 
@@ -27,8 +29,8 @@ void power_finish(int pass, const char *reason)
     struct json j;
     json_begin(&j, "end");
     json_str(&j, "status", pass ? "pass" : "fail");
-    json_u64(&j, "vms_done", vm_count_in_state(VM_DONE));
-    json_u64(&j, "vms_killed", vm_count_in_state(VM_KILLED));
+    if (end_fields)
+        end_fields(&j);
     json_str(&j, "reason", reason);
     json_emit(&j);
     serial_drain();

@@ -12,9 +12,6 @@
 #include "pvstring.h"
 #include "time.h"
 #include "x86.h"
-#include "../mm/page.h"
-#include "../virt/run.h"
-#include "../virt/virt.h"
 
 #define INIT_DELAY_US       10000
 #define SIPI_DELAY_US       200
@@ -29,6 +26,7 @@ _Static_assert(AP_TRAMPOLINE_ADDR % PAGE_SIZE == 0 && AP_TRAMPOLINE_ADDR < LOW_M
                "SIPI needs a page-aligned trampoline below 1 MiB");
 
 static volatile int released;
+static const struct smp_hooks *hooks;
 
 void cpu_init_common(struct percpu *cpu)
 {
@@ -52,17 +50,18 @@ static void __attribute__((noreturn)) ap_main(void)
     __atomic_store_n(&cpu->online, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
         cpu_relax();
-    virt_cpu_enable(cpu);
-    run_loop();
+    hooks->ap_main(cpu);
 }
 
-unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n, uint32_t bsp_apic)
+unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n, uint32_t bsp_apic,
+                       const struct smp_hooks *h)
 {
     uint64_t size = (uint64_t)(ap_tramp_end - ap_tramp_start);
     uint8_t *tramp = (uint8_t *)(uintptr_t)AP_TRAMPOLINE_ADDR;
     uint64_t *params = (uint64_t *)(tramp + ((const uint8_t *)ap_tramp_params - ap_tramp_start));
     unsigned online = 1;
 
+    hooks = h;
     memcpy(tramp, ap_tramp_start, size);
     nr_pcpus = 1;
     for (unsigned i = 0; i < n; i++) {
@@ -71,7 +70,7 @@ unsigned smp_start_aps(const uint32_t *apic_ids, unsigned n, uint32_t bsp_apic)
         struct percpu *cpu = &percpus[nr_pcpus];
         cpu->index = nr_pcpus;
         cpu->apic_id = apic_ids[i];
-        cpu->stack_top = (uint64_t)(uintptr_t)pages_alloc_zeroed(HV_STACK_PAGES) +
+        cpu->stack_top = (uint64_t)(uintptr_t)h->alloc_stack(HV_STACK_PAGES) +
                          HV_STACK_PAGES * PAGE_SIZE;
         nr_pcpus++;
         params[0] = read_cr3();

@@ -9,13 +9,11 @@
 
 #include <stdint.h>
 
+#include "../core/memmap.h"
+
 #define FRAME_SIZE      4096ull
 #define FRAME_LIMIT     (4ull << 30)            /* only the identity map */
 #define FRAME_COUNT     (FRAME_LIMIT / FRAME_SIZE)
-
-struct mem_region {
-    uint64_t start, end;                        /* [start, end) */
-};
 
 /* Marks the usable parts of the regions free, then the reserved ranges used.
    Memory at or above FRAME_LIMIT is ignored (counted in *ignored_bytes). */

@@ -4,7 +4,7 @@
  * argument comes from the guest and is validated before use; a bad one
  * returns -errno in RAX and never ends the VM.
  */
-#include "../virt/exit.h"
+#include "hypercall.h"
 
 #include "fmt.h"
 #include "pv_abi.h"

@@ -18,8 +18,6 @@
 #define CPUID_EXT_TOPOLOGY       0x0000000Bu
 #define CPUID_EXT_TOPOLOGY_V2    0x0000001Fu
 
-uint32_t pv_features(void);
-
 enum exit_action handle_cpuid(struct vcpu *v, struct vexit *e)
 {
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
@@ -31,7 +29,7 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vexit *e)
         memcpy(&c, PV_SIGNATURE + 4, 4);
         memcpy(&d, PV_SIGNATURE + 8, 4);
     } else if (leaf == PV_CPUID_FEATURES) {
-        a = pv_features();
+        a = virt_pv->features();
     } else if (leaf > PV_CPUID_MAX_LEAF && leaf < CPUID_EXT_MAX) {
         /* Other hypervisor leaves: nothing. */
     } else {

@@ -15,6 +15,8 @@
 #define EXC_UD 6
 #define PLE_SW_WINDOW_US 1000
 
+const struct virt_pv_ops *virt_pv;
+
 void exit_dump_line(const char *fmt, ...)
 {
     char buf[256];
@@ -111,6 +113,11 @@ static enum exit_action handle_entry_fail(struct vcpu *v, struct vexit *e)
     pv_snprintf(why, sizeof(why), "VM entry failed on vcpu %u: %s", v->id,
                 e->detail[0] ? e->detail : "invalid guest state");
     return kill_vm(v, why);
+}
+
+static enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
+{
+    return virt_pv->hypercall(v, e);
 }
 
 static const exit_handler_fn handlers[EXIT_COUNT] = {

@@ -8,7 +8,6 @@
 
 #include "pv_abi.h"
 #include "vcpu.h"
-#include "../pv/steal.h"
 #include "../core/x86.h"
 
 #define EXC_GP 13
@@ -27,7 +26,7 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vexit *e)
     if (virt->msr_read(v, msr, &val) == 0) {
         /* handled by the backend */
     } else if (msr == PV_MSR_STEAL_TIME) {
-        val = steal_msr_read(v);
+        val = virt_pv->steal_msr_read(v);
     } else if (msr == MSR_TSC) {
         val = rdtsc();
     } else if (msr == MSR_MTRRCAP || msr == MSR_MISC_ENABLE) {
@@ -46,7 +45,7 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vexit *e)
     uint32_t msr = (uint32_t)v->regs.rcx;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 
-    int bad = msr == PV_MSR_STEAL_TIME ? steal_msr_write(v, val) : virt->msr_write(v, msr, val);
+    int bad = msr == PV_MSR_STEAL_TIME ? virt_pv->steal_msr_write(v, val) : virt->msr_write(v, msr, val);
     if (bad) {
         virt->inject_exception(v, EXC_GP, 1, 0);
         return ACT_CONTINUE;

@@ -14,7 +14,6 @@
 #include "../core/idt.h"
 #include "../core/percpu.h"
 #include "../core/x86.h"
-#include "../pv/steal.h"
 #include "../sched/sched.h"
 
 #define IDLE_TICK_US 10000
@@ -52,7 +51,7 @@ static void vcpu_load(struct percpu *cpu, struct vcpu *v)
 {
     cpu->current = v;
     cpu->need_resched = 0;
-    steal_on_enter(v);
+    virt_pv->vcpu_load(v);
     if (virt->vcpu_load)
         virt->vcpu_load(v);
 }
@@ -67,7 +66,7 @@ static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, u
     cpu->current = 0;
     cpu->busy_cycles += rdtsc() - start;
     if (act != ACT_BLOCK && v->vm->state == VM_RUNNING)
-        steal_on_preempt(v);
+        virt_pv->vcpu_preempted(v);
     sched_put(&v->se, act == ACT_BLOCK ? SCHED_PUT_BLOCK
                       : act == ACT_CONTINUE ? SCHED_PUT_PREEMPT : SCHED_PUT_YIELD);
 }

@@ -4,6 +4,7 @@
 #include "vcpu.h"
 
 #include "vm.h"
+#include "../core/percpu.h"
 
 const char *const vcpu_state_names[VCPU_STATES] = {
     [VCPU_NEW] = "new", [VCPU_RUNNABLE] = "runnable", [VCPU_RUNNING] = "running",
@@ -39,6 +40,15 @@ void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
         r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11);
     if (virt && v->arch)
         virt->dump(v, out);
+}
+
+void vcpu_dump_current(void (*out)(const char *fmt, ...))
+{
+    struct vcpu *v = this_cpu()->current;
+    if (v)
+        vcpu_dump(v, out);
+    else
+        out("no vCPU was running on this pCPU\n");
 }
 
 /* hv/virt/vcpu_regs.inc hard-codes these offsets for the world switches. */

@@ -63,6 +63,8 @@ struct vcpu {
 extern const char *const vcpu_state_names[VCPU_STATES];
 
 void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
+/* The panic dump's hook: the vCPU this pCPU runs, or a line saying none. */
+void vcpu_dump_current(void (*out)(const char *fmt, ...));
 void vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
 
 static inline struct vcpu *vcpu_of(struct sched_entity *e)

@@ -1,7 +1,6 @@
 /*
- * Backend selection, once at boot (Xen hvm.c style): the CPU vendor picks
- * VMX on Intel and SVM on AMD; `backend=svm|vmx` forces one and fails with
- * the missing feature named when the CPU lacks it.
+ * The chosen backend's ops table and the run-wide settings backends read;
+ * enabling the backend on a pCPU (the choice itself is hv/backend.c).
  */
 #include "virt.h"
 
@@ -10,8 +9,6 @@
 #include "../core/panic.h"
 #include "../core/percpu.h"
 #include "../core/x86.h"
-
-#define CPUID_VENDOR_AMD_EBX 0x68747541u   /* "Auth" */
 
 const struct virt_ops *virt;
 struct virt_settings virt_settings;
@@ -39,36 +36,6 @@ void virt_feature_use(const char *name)
     if (len)
         virt_features[len++] = ' ';
     memcpy(virt_features + len, name, strlen(name) + 1);
-}
-
-const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen)
-{
-    char why_first[160], why_second[160];
-
-    virt_features[0] = '\0';
-
-    if (!strcmp(forced, "svm") || !strcmp(forced, "vmx")) {
-        int svm = !strcmp(forced, "svm");
-        const struct virt_ops *ops = svm ? svm_probe(why_first, sizeof(why_first))
-                                         : vmx_probe(why_first, sizeof(why_first));
-        if (!ops)
-            pv_snprintf(err, errlen, "backend=%s: %s", forced, why_first);
-        return ops;
-    }
-    /* auto: the vendor's own extension first, the other as a fallback
-       (an emulator may offer the "wrong" one). */
-    uint32_t a, b, c, d;
-    cpuid(CPUID_VENDOR, 0, &a, &b, &c, &d);
-    int amd = b == CPUID_VENDOR_AMD_EBX;
-    const struct virt_ops *(*first)(char *, unsigned) = amd ? svm_probe : vmx_probe;
-    const struct virt_ops *(*second)(char *, unsigned) = amd ? vmx_probe : svm_probe;
-    const struct virt_ops *ops = first(why_first, sizeof(why_first));
-    if (!ops)
-        ops = second(why_second, sizeof(why_second));
-    if (!ops)
-        pv_snprintf(err, errlen, "no usable virtualization backend: %s; %s",
-                    why_first, why_second);
-    return ops;
 }
 
 void virt_cpu_enable(struct percpu *cpu)

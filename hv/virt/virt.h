@@ -118,10 +118,11 @@ void virt_feature_use(const char *name);
 
 extern const struct virt_ops *virt;
 
-/* Picks the backend from CPUID (or the forced one); NULL with err filled. */
-const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen);
+/* Each backend's entry point: its ops table if this CPU can run it, else
+   NULL with the missing feature in err (chosen by hv/backend.c). */
 const struct virt_ops *svm_probe(char *err, unsigned errlen);
 const struct virt_ops *vmx_probe(char *err, unsigned errlen);
+
 void virt_cpu_enable(struct percpu *cpu);   /* panics on failure */
 /* Called by backends with interrupts held off just before entry: a reason
    to go back to the run loop instead (hv/virt/run.c). */

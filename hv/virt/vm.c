@@ -29,24 +29,19 @@ unsigned nr_vms;
 static volatile unsigned vms_running;
 static spinlock_t finish_lock = SPINLOCK_INIT;
 
-static int create_error(const char *key, const char *msg)
+static int create_error(const char **key, const char *which, char *err, unsigned errlen,
+                        const char *msg)
 {
-    struct json j;
-    json_begin(&j, "error");
-    json_str(&j, "key", key);
-    json_str(&j, "message", msg);
-    json_emit(&j);
-    hv_printf("pvhv: error: %s\n", msg);
+    *key = which;
+    pv_snprintf(err, errlen, "%s", msg);
     return -1;
 }
 
-int vm_create_all(const struct cfg *cfg, const struct boot_module *guest)
+int vm_create_all(const struct cfg *cfg, const char *cmdline, const struct boot_module *guest,
+                  const char **key, char *err, unsigned errlen)
 {
-    char cmdline[PV_CMDLINE_MAX];
-    char err[200];
+    char why[200];
 
-    if (cfg_format_cmdline(cfg, cmdline, sizeof(cmdline)))
-        return create_error("cmdline", "effective configuration does not fit the guest's command line");
     for (unsigned i = 0; i < cfg->vms; i++) {
         struct vm *vm = &vms[i];
         vm->id = i;
@@ -57,24 +52,25 @@ int vm_create_all(const struct cfg *cfg, const struct boot_module *guest)
         vm->sg.id = i;
         vm->mem_hpa = frame_alloc_contig(cfg->mem / FRAME_SIZE, PAGE_2M);
         if (!vm->mem_hpa) {
-            pv_snprintf(err, sizeof(err), "out of memory for VM %u's %luM", i, cfg->mem >> 20);
-            return create_error("mem", err);
+            pv_snprintf(why, sizeof(why), "out of memory for VM %u's %luM", i, cfg->mem >> 20);
+            return create_error(key, "mem", err, errlen, why);
         }
         memset((void *)(uintptr_t)vm->mem_hpa, 0, cfg->mem);
         vm->vcpus = pages_alloc_zeroed((sizeof(struct vcpu) * vm->nr_vcpus + FRAME_SIZE - 1) /
                                        FRAME_SIZE);
         if (loader_load_guest(vm, (const void *)(uintptr_t)guest->start,
-                              guest->end - guest->start, cmdline, err, sizeof(err)))
-            return create_error("guest", err);
+                              guest->end - guest->start, cmdline, why, sizeof(why)))
+            return create_error(key, "guest", err, errlen, why);
         if (virt->vm_init(vm))
-            return create_error("mem", "could not build the nested page tables");
+            return create_error(key, "mem", err, errlen, "could not build the nested page tables");
         for (unsigned c = 0; c < vm->nr_vcpus; c++) {
             struct vcpu *v = &vm->vcpus[c];
             v->vm = vm;
             v->id = c;
             sched_entity_init(&v->se, &vm->sg, c);
             if (virt->vcpu_init(v))
-                return create_error("vcpus", "could not create a vCPU control block");
+                return create_error(key, "vcpus", err, errlen,
+                                    "could not create a vCPU control block");
         }
         sched_group_add(&vm->sg);
         nr_vms++;
@@ -129,6 +125,12 @@ unsigned vm_count_in_state(enum vm_state s)
     for (unsigned i = 0; i < nr_vms; i++)
         n += vms[i].state == s;
     return n;
+}
+
+void vm_end_fields(struct json *j)
+{
+    json_u64(j, "vms_done", vm_count_in_state(VM_DONE));
+    json_u64(j, "vms_killed", vm_count_in_state(VM_KILLED));
 }
 
 int vm_all_finished(void) { return __atomic_load_n(&vms_running, __ATOMIC_ACQUIRE) == 0; }

@@ -38,9 +38,12 @@ extern unsigned nr_vms;
 struct cfg;
 struct boot_module;
 
-/* Builds every VM from the configuration; returns 0 or -1 after printing an
-   error record naming what failed. */
-int vm_create_all(const struct cfg *cfg, const struct boot_module *guest);
+struct json;
+
+/* Builds every VM from the configuration (cmdline: what each guest gets);
+   returns 0, or -1 with *key naming what failed and err saying why. */
+int vm_create_all(const struct cfg *cfg, const char *cmdline, const struct boot_module *guest,
+                  const char **key, char *err, unsigned errlen);
 /* Translates a guest-physical range to a host pointer, or NULL if any byte
    of [gpa, gpa+len) lies outside the VM's memory. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
@@ -48,6 +51,8 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 void vm_finish(struct vm *vm, enum vm_state how, uint64_t status,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 unsigned vm_count_in_state(enum vm_state s);
+/* The end record's VM counts (power_set_end_fields' hook). */
+void vm_end_fields(struct json *j);
 int vm_all_finished(void);
 
 #endif

@@ -1,28 +1,35 @@
 /*
  * hv_main: the boot sequence of DESIGN §3 on the BSP, from the loader's
- * hand-over to the scheduler. Every failure before the VMs run ends the run
- * with an error record naming what was wrong.
+ * hand-over to the run loop. It is the one file that calls every layer and
+ * wires the upper layers' hooks into the lower ones (panic dump, end
+ * record, AP entry, pv ops, end of run). Every failure before the VMs run
+ * ends the run with an error record naming what was wrong.
  */
-#include "acpi.h"
-#include "bootinfo.h"
-#include "console.h"
+#include "backend.h"
+#include "cfg.h"
+#include "end.h"
 #include "fmt.h"
-#include "idt.h"
-#include "lapic.h"
-#include "percpu.h"
-#include "power.h"
+#include "pv_abi.h"
 #include "pvstring.h"
-#include "smp.h"
-#include "time.h"
-#include "x86.h"
-#include "../cfg.h"
-#include "../end.h"
-#include "../mm/frame.h"
-#include "../report.h"
-#include "../sched/sched.h"
-#include "../virt/run.h"
-#include "../virt/virt.h"
-#include "../virt/vm.h"
+#include "report.h"
+#include "core/acpi.h"
+#include "core/bootinfo.h"
+#include "core/console.h"
+#include "core/idt.h"
+#include "core/lapic.h"
+#include "core/panic.h"
+#include "core/percpu.h"
+#include "core/power.h"
+#include "core/smp.h"
+#include "core/time.h"
+#include "core/x86.h"
+#include "mm/frame.h"
+#include "mm/page.h"
+#include "pv/pv.h"
+#include "sched/sched.h"
+#include "virt/run.h"
+#include "virt/virt.h"
+#include "virt/vm.h"
 
 extern uint8_t __image_start[], __image_end[];
 
@@ -34,6 +41,17 @@ static void __attribute__((noreturn)) fail(const char *key, const char *value, c
     report_error(key, value, msg);
     power_finish(0, msg);
 }
+
+static void __attribute__((noreturn)) ap_main(struct percpu *cpu)
+{
+    virt_cpu_enable(cpu);
+    run_loop();
+}
+
+static const struct smp_hooks smp_hooks = {
+    .alloc_stack = pages_alloc_zeroed,
+    .ap_main = ap_main,
+};
 
 static void init_frames(void)
 {
@@ -58,6 +76,9 @@ void hv_main(uint32_t magic, uint64_t info)
     static uint32_t apic_ids[MAX_PCPUS];
     struct cfg_error cerr;
 
+    panic_set_dump_hook(vcpu_dump_current);
+    power_set_end_fields(vm_end_fields);
+    virt_pv = &pv_kvm_ops;
     serial_init();
     percpus[0].index = 0;
     percpu_install(&percpus[0]);
@@ -92,7 +113,7 @@ void hv_main(uint32_t magic, uint64_t info)
     }
     virt = virt_probe(forced, verr, sizeof(verr));
     if (!cfg_bad && virt)
-        smp_start_aps(apic_ids, (unsigned)ncpu, percpus[0].apic_id);
+        smp_start_aps(apic_ids, (unsigned)ncpu, percpus[0].apic_id, &smp_hooks);
 
     report_run_record(cfg_bad ? 0 : &cfg, bi.cmdline, virt ? virt->name : "none", bi.loader);
     if (bi.cmdline_truncated)
@@ -126,8 +147,16 @@ void hv_main(uint32_t magic, uint64_t info)
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
     virt_cpu_enable(&percpus[0]);
-    if (vm_create_all(&cfg, &bi.modules[0]))
+    static char guest_cmdline[PV_CMDLINE_MAX];
+    const char *key;
+    if (cfg_format_cmdline(&cfg, guest_cmdline, sizeof(guest_cmdline))) {
+        report_error("cmdline", 0, "effective configuration does not fit the guest's command line");
         power_finish(0, "could not build the VMs");
+    }
+    if (vm_create_all(&cfg, guest_cmdline, &bi.modules[0], &key, err, sizeof(err))) {
+        report_error(key, 0, err);
+        power_finish(0, "could not build the VMs");
+    }
     smp_release();
     run_loop();
 }
