@@ -16,6 +16,7 @@ static const struct task *const known[] = {
     &task_lockstress,
     &task_tlbstress,
     &task_abi,
+    &task_hog,
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -47,7 +48,7 @@ void tasks_configure(void)
         t = lookup(p, (size_t)(end - p));
         if (!t)
             cfg_bad("task", arg, "each item must be one of smp, lockstress, "
-                    "tlbstress, abi");
+                    "tlbstress, abi, hog");
         /* smp always runs first anyway; do not run it twice. */
         if (t != &task_smp) {
             if (list_len == TASK_LIST_MAX)

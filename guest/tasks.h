@@ -20,6 +20,7 @@ extern const struct task task_smp;
 extern const struct task task_lockstress;
 extern const struct task task_abi;
 extern const struct task task_tlbstress;
+extern const struct task task_hog;
 
 /* crash=VM:KIND (task_crash.c). */
 void crash_configure(void);

@@ -36,7 +36,7 @@ static const struct key keys[] = {
     { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
     { "lock", K_WORD, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0 },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
-    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress", "lockstress", 0 },
+    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0 },
     { "locks", K_UINT, 1, 64, 0, "1", "locks" },
     { "cs", K_UINT, 0, 1000000, 0, "200", "iterations" },
     { "think", K_UINT, 0, 1000000, 0, "200", "iterations" },
@@ -112,7 +112,17 @@ static const struct {
     { "lockstress", CFG_TASK_LOCKSTRESS },
     { "tlbstress", CFG_TASK_TLBSTRESS },
     { "abi", CFG_TASK_ABI },
+    { "hog", CFG_TASK_HOG },
 };
+
+/* The keys the guest reads, so the ones a vmN. prefix may set for one VM.
+   Everything else is the hypervisor's, shared by all VMs. crash= is not
+   here: it already names its VM. */
+static const char *const guest_keys[] = {
+    "task", "lock", "spin_threshold", "preempt_check", "locks", "cs", "think",
+    "duration", "ops", "seed", "tlb", "tlb_pages", "tlb_writers",
+};
+#define NGUEST_KEYS (sizeof(guest_keys) / sizeof(guest_keys[0]))
 
 /* Tasks run in the order given; each at most once, so the list always fits
    c->task and the guest sees exactly what the run record shows. */
@@ -276,6 +286,139 @@ static int check_combination(const struct cfg *c, struct cfg_error *err)
     return 0;
 }
 
+#define VM_PREFIX_NONE (-1)
+#define VM_PREFIX_BAD  (-2)
+
+/* "vm12.task" -> 12; VM_PREFIX_NONE for a word without a vmN. prefix. */
+static int vm_prefix(const char *word)
+{
+    const char *dot = word;
+    uint64_t n;
+
+    if (strncmp(word, "vm", 2))
+        return VM_PREFIX_NONE;
+    while (*dot && *dot != '.')
+        dot++;
+    if (!*dot)
+        return VM_PREFIX_NONE;            /* "vms": an ordinary key */
+    for (const char *d = word + 2; d < dot; d++)
+        if (*d < '0' || *d > '9')
+            return VM_PREFIX_BAD;
+    if (pv_parse_u64(word + 2, (size_t)(dot - word - 2), &n) || n >= CFG_MAX_VMS * 1000)
+        return VM_PREFIX_BAD;
+    return (int)n;
+}
+
+static unsigned key_index(const char *name)
+{
+    unsigned k = 0;
+    while (k < NKEYS && strcmp(keys[k].name, name))
+        k++;
+    return k;
+}
+
+static int is_guest_key(const char *name)
+{
+    for (unsigned i = 0; i < NGUEST_KEYS; i++)
+        if (!strcmp(guest_keys[i], name))
+            return 1;
+    return 0;
+}
+
+static void guest_key_list(char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < NGUEST_KEYS && len + 1 < n; i++)
+        len += (size_t)pv_snprintf(buf + len, n - len, "%s%s", i ? " " : "", guest_keys[i]);
+}
+
+/* An error from a check of VM vm's effective value, renamed after the
+   vmN.key the user wrote. */
+static int rename_for_vm(struct cfg_error *err, unsigned vm)
+{
+    char key[sizeof(err->key)], msg[sizeof(err->message)];
+    memcpy(key, err->key, sizeof(key));
+    memcpy(msg, err->message, sizeof(msg));
+    pv_snprintf(err->key, sizeof(err->key), "vm%u.%s", vm, key);
+    pv_snprintf(err->message, sizeof(err->message), "vm%u.%s", vm, msg);
+    return -1;
+}
+
+static struct cfg scratch;   /* parsing runs once, on one CPU */
+
+/* Records vmN.name=v after checking what does not depend on other words:
+   the key is a guest-task key, given once for that VM, with a valid value.
+   Whether VM N exists is checked once vms= is known. */
+static int add_override(struct cfg *c, unsigned vm, const char *word, const char *v,
+                        struct cfg_error *err)
+{
+    const char *name = word;
+    char list[200];
+    while (*name != '.')
+        name++;
+    name++;
+    unsigned k = key_index(name);
+    guest_key_list(list, sizeof(list));
+    if (k == NKEYS)
+        return fail(err, word, v, "unknown key; allowed: vmN.KEY with KEY one of %s", list);
+    if (!is_guest_key(name))
+        return fail(err, word, v, "%s is hypervisor-wide, not a guest-task key; "
+                    "allowed: vmN.KEY with KEY one of %s", name, list);
+    for (unsigned i = 0; i < c->nr_overrides; i++)
+        if (c->overrides[i].vm == vm && c->overrides[i].key == k)
+            return fail(err, word, v, "given twice; allowed: each key at most once per VM");
+    if (c->nr_overrides == CFG_MAX_OVERRIDES)
+        return fail(err, word, v, "too many overrides; allowed: at most %u vmN.KEY words",
+                    CFG_MAX_OVERRIDES);
+    if (!*v) {
+        char allowed[160];
+        describe_allowed(&keys[k], allowed, sizeof(allowed));
+        return fail(err, word, v, "empty value; %s", allowed);
+    }
+    if (strlen(v) >= CFG_VALUE_MAX)
+        return fail(err, word, v, "value longer than %u characters; allowed: shorter values",
+                    CFG_VALUE_MAX - 1);
+    scratch = *c;
+    if (apply(&scratch, &keys[k], v, err))
+        return rename_for_vm(err, vm);
+    struct cfg_override *o = &c->overrides[c->nr_overrides++];
+    o->vm = vm;
+    o->key = k;
+    pv_snprintf(o->value, sizeof(o->value), "%s", v);
+    return 0;
+}
+
+void cfg_vm(const struct cfg *c, unsigned vm, struct cfg *out)
+{
+    struct cfg_error ignored;
+    *out = *c;
+    for (unsigned i = 0; i < c->nr_overrides; i++)
+        if (c->overrides[i].vm == vm)
+            apply(out, &keys[c->overrides[i].key], c->overrides[i].value, &ignored);
+}
+
+/* Every override names an existing VM, and every VM's effective
+   configuration passes the same combination checks as the global one. */
+static int check_overrides(const struct cfg *c, struct cfg_error *err)
+{
+    for (unsigned i = 0; i < c->nr_overrides; i++) {
+        const struct cfg_override *o = &c->overrides[i];
+        if (o->vm >= c->vms) {
+            char key[40];
+            pv_snprintf(key, sizeof(key), "vm%u.%s", o->vm, keys[o->key].name);
+            return fail(err, key, o->value, "there is no VM %u; allowed: vm0..vm%lu (vms=%lu)",
+                        o->vm, c->vms - 1, c->vms);
+        }
+    }
+    for (unsigned vm = 0; vm < c->vms && c->nr_overrides; vm++) {
+        cfg_vm(c, vm, &scratch);
+        if (check_combination(&scratch, err))
+            return rename_for_vm(err, vm);
+    }
+    return 0;
+}
+
 int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
 {
     int seen[NKEYS] = { 0 };
@@ -312,6 +455,15 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
                         "expected key=value; allowed: space-separated key=value words");
         *eq = '\0';
         const char *v = eq + 1;
+        int vm = vm_prefix(word);
+        if (vm == VM_PREFIX_BAD)
+            return fail(err, word, v, "malformed VM number; allowed: vmN.KEY=VALUE "
+                        "with N a decimal VM number");
+        if (vm >= 0) {
+            if (add_override(c, (unsigned)vm, word, v, err))
+                return -1;
+            continue;
+        }
         unsigned k = 0;
         while (k < NKEYS && strcmp(keys[k].name, word))
             k++;
@@ -336,7 +488,9 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
         if (apply(c, &keys[k], v, err))
             return -1;
     }
-    return check_combination(c, err);
+    if (check_combination(c, err))
+        return -1;
+    return check_overrides(c, err);
 }
 
 int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
@@ -398,6 +552,19 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
         else
             pv_snprintf(buf, n, "%lu:%s", c->crash_vm,
                         c->crash == CFG_CRASH_TRIPLE ? "triple" : "npf");
+    }
+}
+
+void cfg_for_each_guest(const struct cfg *c,
+                        void (*fn)(void *ctx, const char *key, const char *value,
+                                   int is_number),
+                        void *ctx)
+{
+    for (unsigned i = 0; i < NGUEST_KEYS; i++) {
+        char v[64];
+        int num;
+        value_of(c, &keys[key_index(guest_keys[i])], v, sizeof(v), &num);
+        fn(ctx, guest_keys[i], v, num);
     }
 }
 

@@ -21,6 +21,9 @@
 #define CFG_TASK_LOCKSTRESS (1u << 1)
 #define CFG_TASK_ABI       (1u << 2)
 #define CFG_TASK_TLBSTRESS (1u << 3)
+#define CFG_TASK_HOG       (1u << 4)
+#define CFG_MAX_OVERRIDES  32           /* vmN.key=value words per run */
+#define CFG_VALUE_MAX      64
 #define CFG_TLB_MAX_PAGES  512          /* one guest page table */
 #define CFG_TLB_MAX_WRITERS 63          /* at least one vCPU reads */
 
@@ -48,6 +51,12 @@ struct cfg {
     char backend[8];
     char hw_off[16];           /* test key: a CPU feature pvhv must not use */
     enum cfg_done done;
+    /* vmN.key=value: a guest-task key set for one VM (cfg_vm applies them). */
+    unsigned nr_overrides;
+    struct cfg_override {
+        unsigned vm, key;      /* key: index in the parser's table */
+        char value[CFG_VALUE_MAX];
+    } overrides[CFG_MAX_OVERRIDES];
 };
 
 struct cfg_error {
@@ -63,6 +72,15 @@ int cfg_check_platform(const struct cfg *cfg, uint64_t largest_free_run,
                        struct cfg_error *err);
 /* The effective configuration as "key=value ..." (handed to the guest). */
 int cfg_format_cmdline(const struct cfg *cfg, char *buf, size_t n);
+
+/* VM vm's effective configuration: cfg with that VM's vmN. overrides
+   applied (cfg_parse has validated them). */
+void cfg_vm(const struct cfg *cfg, unsigned vm, struct cfg *out);
+/* Iteration over the guest-task keys only (those vmN. may override). */
+void cfg_for_each_guest(const struct cfg *cfg,
+                        void (*fn)(void *ctx, const char *key, const char *value,
+                                   int is_number),
+                        void *ctx);
 
 /* Iteration for the run record: calls fn(key, value, is_number) per key. */
 void cfg_for_each(const struct cfg *cfg,

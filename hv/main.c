@@ -147,13 +147,18 @@ void hv_main(uint32_t magic, uint64_t info)
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
     virt_cpu_enable(&percpus[0]);
-    static char guest_cmdline[PV_CMDLINE_MAX];
+    /* Each guest sees only its own values (vmN. overrides applied). */
+    static char guest_cmdlines[MAX_VMS][PV_CMDLINE_MAX];
+    static struct cfg eff;
     const char *key;
-    if (cfg_format_cmdline(&cfg, guest_cmdline, sizeof(guest_cmdline))) {
-        report_error("cmdline", 0, "effective configuration does not fit the guest's command line");
-        power_finish(0, "could not build the VMs");
+    for (unsigned i = 0; i < cfg.vms; i++) {
+        cfg_vm(&cfg, i, &eff);
+        if (cfg_format_cmdline(&eff, guest_cmdlines[i], sizeof(guest_cmdlines[i]))) {
+            report_error("cmdline", 0, "effective configuration does not fit the guest's command line");
+            power_finish(0, "could not build the VMs");
+        }
     }
-    if (vm_create_all(&cfg, guest_cmdline, &bi.modules[0], &key, err, sizeof(err))) {
+    if (vm_create_all(&cfg, guest_cmdlines, &bi.modules[0], &key, err, sizeof(err))) {
         report_error(key, 0, err);
         power_finish(0, "could not build the VMs");
     }

@@ -72,6 +72,23 @@ static void cfg_kv(void *ctx, const char *key, const char *value, int is_number)
         json_str(j, key, value);
 }
 
+/* One record per VM with its effective guest-task keys (vmN. overrides
+   applied), right after the run record: sixteen full sets would not fit
+   the run record's one line. */
+static void vm_config_records(const struct cfg *cfg)
+{
+    static struct cfg eff;
+    struct json j;
+
+    for (unsigned i = 0; i < cfg->vms; i++) {
+        cfg_vm(cfg, i, &eff);
+        json_begin(&j, "vm_config");
+        json_u64(&j, "vm", i);
+        cfg_for_each_guest(&eff, cfg_kv, &j);
+        json_emit(&j);
+    }
+}
+
 void report_run_record(const struct cfg *cfg, const char *cmdline, const char *backend,
                        const char *loader)
 {
@@ -96,6 +113,8 @@ void report_run_record(const struct cfg *cfg, const char *cmdline, const char *b
         json_null(&j, "config");
     }
     json_emit(&j);
+    if (cfg)
+        vm_config_records(cfg);
 }
 
 void report_error(const char *key, const char *value, const char *message)

@@ -37,7 +37,8 @@ static int create_error(const char **key, const char *which, char *err, unsigned
     return -1;
 }
 
-int vm_create_all(const struct cfg *cfg, const char *cmdline, const struct boot_module *guest,
+int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
+                  const struct boot_module *guest,
                   const char **key, char *err, unsigned errlen)
 {
     char why[200];
@@ -59,7 +60,7 @@ int vm_create_all(const struct cfg *cfg, const char *cmdline, const struct boot_
         vm->vcpus = pages_alloc_zeroed((sizeof(struct vcpu) * vm->nr_vcpus + FRAME_SIZE - 1) /
                                        FRAME_SIZE);
         if (loader_load_guest(vm, (const void *)(uintptr_t)guest->start,
-                              guest->end - guest->start, cmdline, why, sizeof(why)))
+                              guest->end - guest->start, cmdlines[i], why, sizeof(why)))
             return create_error(key, "guest", err, errlen, why);
         if (virt->vm_init(vm))
             return create_error(key, "mem", err, errlen, "could not build the nested page tables");

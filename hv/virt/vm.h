@@ -42,7 +42,8 @@ struct json;
 
 /* Builds every VM from the configuration (cmdline: what each guest gets);
    returns 0, or -1 with *key naming what failed and err saying why. */
-int vm_create_all(const struct cfg *cfg, const char *cmdline, const struct boot_module *guest,
+int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
+                  const struct boot_module *guest,
                   const char **key, char *err, unsigned errlen);
 /* Translates a guest-physical range to a host pointer, or NULL if any byte
    of [gpa, gpa+len) lies outside the VM's memory. */
