@@ -110,8 +110,8 @@ static void test_refusals(void **state)
     refused_exactly("vmx.task=hog", "vmx.task", "hog",
                     "vmx.task=hog: malformed VM number; allowed: vmN.KEY=VALUE with N a "
                     "decimal VM number");
-    refused_exactly("vm1.lock=", "vm1.lock", "",
-                    "vm1.lock=: empty value; allowed: ticket|pvticket");
+    refused_exactly("vm1.preempt_check=", "vm1.preempt_check", "",
+                    "vm1.preempt_check=: empty value; allowed: on|off");
     /* A combination only VM 1 makes impossible is named after its override. */
     refused_exactly("vcpus=2 tlb_writers=2 vm1.task=tlbstress", "vm1.tlb_writers", "2",
                     "vm1.tlb_writers=2: tlbstress needs a reader: with vcpus=2, "
