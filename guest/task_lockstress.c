@@ -2,7 +2,10 @@
  * lockstress (DESIGN §5, §9): every vCPU hammers a few shared locks, checks
  * mutual exclusion on each critical section, and measures acquire latency.
  * Over-committed vCPUs make lock-holder preemption visible: compare
- * lock=ticket with lock=pvticket.
+ * lock=ticket with lock=pvticket, or any kind of the zoo. lock= may list
+ * several kinds (lock=tas,mcs): the task then runs one phase per kind, one
+ * after the other, each for the full duration and with its own report, so
+ * one boot can check them all.
  */
 #include "tasks.h"
 #include "config.h"
@@ -48,6 +51,8 @@ struct ls_vcpu {
 } __attribute__((aligned(64)));
 
 static struct {
+    enum pv_lock_kind phases[PV_LOCK_KINDS];
+    unsigned nphases, phase;   /* phase: the one running now */
     enum pv_lock_kind asked, kind;
     uint32_t spin_threshold;
     unsigned locks;
@@ -60,15 +65,48 @@ static struct ls_vcpu vcpus[PV_MAX_VCPUS];
 static struct pv_lock_cpu_stats lstats[PV_MAX_VCPUS];
 static uint64_t vm_start;
 
+#define LS_LOCK_LIST_MAX 64
+
+/* lock=KIND[,KIND...]: each a kind, each at most once. */
+static void parse_lock_list(void)
+{
+    char list[LS_LOCK_LIST_MAX];
+    const char *allowed = "allowed: ticket, pvticket, tas, mcs, qspin, "
+                          "pvqspin, pticket, or a comma-separated list of "
+                          "them, each at most once";
+
+    cfg.phases[0] = PV_LOCK_PVTICKET;
+    cfg.nphases = 1;
+    if (cfg_str("lock", list, sizeof(list)) < 0)
+        return;
+    cfg.nphases = 0;
+    for (char *p = list;;) {
+        char *e = p;
+        char save;
+        enum pv_lock_kind k;
+
+        while (*e && *e != ',')
+            e++;
+        save = *e;
+        *e = 0;
+        if (pv_lock_kind_parse(p, &k) != 0)
+            cfg_bad("lock", p, allowed);
+        for (unsigned i = 0; i < cfg.nphases; i++)
+            if (cfg.phases[i] == k)
+                cfg_bad("lock", p, "repeated in the list");
+        cfg.phases[cfg.nphases++] = k;  /* fits: no kind twice */
+        if (!save)
+            break;
+        p = e + 1;
+    }
+}
+
 static void configure(void)
 {
     char name[16];
 
-    cfg.asked = PV_LOCK_PVTICKET;
-    if (cfg_str("lock", name, sizeof(name)) >= 0 &&
-        pv_lock_kind_parse(name, &cfg.asked) != 0)
-        cfg_bad("lock", name,
-                "allowed: ticket, pvticket, tas, mcs, qspin, pvqspin, pticket");
+    parse_lock_list();
+    cfg.asked = cfg.phases[0];
     cfg.spin_threshold = (uint32_t)cfg_u64("spin_threshold",
                                            PV_SPIN_THRESHOLD_DEFAULT, 1,
                                            1u << 31);
@@ -91,6 +129,7 @@ static void configure(void)
 /* vCPU0, while every other vCPU waits at the barrier after this. */
 static void setup(void)
 {
+    cfg.asked = cfg.kind = cfg.phases[cfg.phase];
     /* The pv kinds halt and kick: without PV_UNHALT use their native
        counterpart, as Linux does. */
     if ((cfg.asked == PV_LOCK_PVTICKET || cfg.asked == PV_LOCK_PVQSPIN) &&
@@ -181,8 +220,8 @@ static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
     int a, b, c;
 
     a = pv_snprintf(me->json, n, "{\"kind\":\"lock_vcpu\",\"lock\":\"%s\","
-                    "\"acquisitions\":%lu,\"latency\":", name,
-                    me->acquisitions);
+                    "\"phase\":%u,\"acquisitions\":%lu,\"latency\":", name,
+                    cfg.phase, me->acquisitions);
     b = pv_hist_json(me->json + a, n - (size_t)a, &me->latency);
     c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b, n - (size_t)(a + b),
                     ",\"slow_path\":%lu,\"halts\":%lu,\"kicks_sent\":%lu,"
@@ -228,13 +267,14 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
     }
     tput = elapsed ? muldiv64(acq, hz, elapsed) : 0;
     len = pv_snprintf(json, sizeof(json),
-                      "{\"kind\":\"lock_vm\",\"lock\":\"%s\",\"locks\":%u,"
+                      "{\"kind\":\"lock_vm\",\"lock\":\"%s\",\"phase\":%u,"
+                      "\"locks\":%u,"
                       "\"vcpus\":%u,\"acquisitions\":%lu,"
                       "\"elapsed_cycles\":%lu,\"tsc_hz\":%lu,"
                       "\"throughput\":%lu,\"violations\":%lu,"
                       "\"counter_mismatches\":%lu}",
-                      name, cfg.locks, n, acq, elapsed, hz, tput, viol,
-                      mismatches);
+                      name, cfg.phase, cfg.locks, n, acq, elapsed, hz, tput,
+                      viol, mismatches);
     report_json(json, (size_t)len);
     kprintf("lockstress vm %u: %s locks=%u vcpus=%u acq=%lu in %lu cycles "
             "= %lu/s, violations=%lu counter_mismatches=%lu\n",
@@ -246,20 +286,34 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
 static enum guest_fail_code run(unsigned cpu)
 {
     struct ls_vcpu *me = &vcpus[cpu];
-    uint64_t elapsed = 0;
+    enum guest_fail_code verdict = FAIL_NONE;
 
-    if (cpu == 0)
-        setup();
-    smp_barrier();          /* setup is visible; everyone starts together */
-    if (cpu == 0)
-        vm_start = rdtsc();
-    stress(cpu, me);
-    smp_barrier();          /* everyone is done: the VM's elapsed time */
-    if (cpu == 0)
-        elapsed = rdtsc() - vm_start;
-    report_vcpu(cpu, me);
-    smp_barrier();          /* all per-vCPU lines are out before the VM's */
-    return cpu == 0 ? report_vm(elapsed) : FAIL_NONE;
+    /* cfg.phase is written by vCPU0 only, between barriers. */
+    for (unsigned p = 0; p < cfg.nphases; p++) {
+        uint64_t elapsed = 0;
+
+        if (cpu == 0) {
+            cfg.phase = p;
+            setup();
+        }
+        smp_barrier();      /* setup is visible; everyone starts together */
+        if (cpu == 0)
+            vm_start = rdtsc();
+        stress(cpu, me);
+        smp_barrier();      /* everyone is done: the VM's elapsed time */
+        if (cpu == 0)
+            elapsed = rdtsc() - vm_start;
+        report_vcpu(cpu, me);
+        smp_barrier();      /* all per-vCPU lines are out before the VM's */
+        if (cpu == 0) {
+            enum guest_fail_code v = report_vm(elapsed);
+
+            if (v != FAIL_NONE)
+                verdict = v;
+        }
+        smp_barrier();      /* the VM's line is out before the next setup */
+    }
+    return verdict;
 }
 
 const struct task task_lockstress = {

@@ -11,13 +11,13 @@
 #define WORD_MAX 128
 #define MIB ((uint64_t)1 << 20)
 
-enum kind { K_UINT, K_SIZE, K_WORD, K_TASKS, K_CRASH };
+enum kind { K_UINT, K_SIZE, K_WORD, K_WORDS, K_TASKS, K_CRASH };
 
 struct key {
     const char *name;
     enum kind kind;
     uint64_t min, max;
-    const char *words;         /* K_WORD: '|'-separated allowed values */
+    const char *words;         /* K_WORD(S): '|'-separated allowed values */
     const char *def;           /* default, as it would be typed */
     const char *unit;          /* for messages */
 };
@@ -34,7 +34,7 @@ static const struct key keys[] = {
     { "boost", K_WORD, 0, 0, "on|off", "on", 0 },
     { "preempt_check", K_WORD, 0, 0, "on|off", "off", 0 },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
-    { "lock", K_WORD, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0 },
+    { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0 },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
     { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0 },
     { "locks", K_UINT, 1, 64, 0, "1", "locks" },
@@ -84,6 +84,36 @@ static int word_in(const char *v, const char *words)
         p = *e ? e + 1 : e;
     }
     return 0;
+}
+
+/* A ','-separated list of allowed words, each at most once (so the list
+   always fits the field that stores it). */
+static int words_in(const char *v, const char *words)
+{
+    for (const char *p = v;;) {
+        const char *e = p;
+        char item[WORD_MAX];
+
+        while (*e && *e != ',')
+            e++;
+        if (e == p || (size_t)(e - p) >= sizeof(item))
+            return 0;
+        memcpy(item, p, (size_t)(e - p));
+        item[e - p] = 0;
+        if (!word_in(item, words))
+            return 0;
+        for (const char *q = v; q < p;) {       /* repeated? */
+            const char *qe = q;
+            while (*qe != ',')
+                qe++;
+            if (qe - q == e - p && !strncmp(q, p, (size_t)(e - p)))
+                return 0;
+            q = qe + 1;
+        }
+        if (!*e)
+            return 1;
+        p = e + 1;
+    }
 }
 
 static int parse_size(const char *v, uint64_t *out)
@@ -218,6 +248,10 @@ static void describe_allowed(const struct key *k, char *buf, size_t n)
         pv_snprintf(buf, n, "allowed: a comma-separated list of %s, each at most once",
                     k->words);
         break;
+    case K_WORDS:
+        pv_snprintf(buf, n, "allowed: %s, or a comma-separated list of them, each at "
+                    "most once", k->words);
+        break;
     default:
         pv_snprintf(buf, n, "allowed: %s", k->words);
         break;
@@ -249,6 +283,10 @@ static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_e
     case K_WORD:
         if (!word_in(v, k->words))
             return fail(err, k->name, v, "unknown value; %s", allowed);
+        break;
+    case K_WORDS:
+        if (!words_in(v, k->words))
+            return fail(err, k->name, v, "unknown value or list; %s", allowed);
         break;
     case K_TASKS:
         if (parse_tasks(v, c))

@@ -38,7 +38,7 @@ struct cfg {
     uint64_t ple_window, ple_gap, ple_exits;
     int boost;                 /* woken vCPUs go to the front of the queue */
     int preempt_check;         /* guest pvticket waiters watch the holder */
-    char lock[12];
+    char lock[64];          /* one kind, or a list: one lockstress phase each */
     uint64_t spin_threshold;
     uint32_t tasks;            /* CFG_TASK_* */
     char task[48];             /* as given: each task once, in run order */

@@ -123,6 +123,10 @@ static void test_accepts_words(void **state)
     assert_string_equal(parsed("lock=qspin").lock, "qspin");
     assert_string_equal(parsed("lock=pvqspin").lock, "pvqspin");
     assert_string_equal(parsed("lock=pticket").lock, "pticket");
+    /* a list: one lockstress phase per kind */
+    assert_string_equal(parsed("lock=tas,pvqspin,ticket").lock, "tas,pvqspin,ticket");
+    assert_string_equal(parsed("lock=ticket,pvticket,tas,mcs,qspin,pvqspin,pticket").lock,
+                        "ticket,pvticket,tas,mcs,qspin,pvqspin,pticket");
 
     c = parsed("task=smp");
     assert_int_equal(c.tasks, CFG_TASK_SMP);
@@ -202,6 +206,11 @@ static void test_rejects_words(void **state)
     (void)state;
     refused("lock=clh", "lock", "clh", 1);
     refused("lock=Ticket", "lock", "Ticket", 1);
+    refused("lock=tas,tas", "lock", "tas,tas", 1);      /* repeated */
+    refused("lock=tas,", "lock", "tas,", 1);            /* empty item */
+    refused("lock=,tas", "lock", ",tas", 1);
+    refused("lock=tas,,mcs", "lock", "tas,,mcs", 1);
+    refused("lock=tas,clh", "lock", "tas,clh", 1);
     refused("lock=tick", "lock", "tick", 1);
 
     struct cfg_error e = refused("lock=clh", "lock", "clh", 1);
