@@ -20,10 +20,12 @@ const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen
 
     if (!strcmp(forced, "svm") || !strcmp(forced, "vmx")) {
         int svm = !strcmp(forced, "svm");
-        const struct virt_ops *ops = svm ? svm_probe(why_first, sizeof(why_first))
-                                         : vmx_probe(why_first, sizeof(why_first));
+        const struct virt_ops *ops = svm ? svm_probe(&virt_caps, why_first, sizeof(why_first))
+                                         : vmx_probe(&virt_caps, why_first, sizeof(why_first));
         if (!ops)
             pv_snprintf(err, errlen, "backend=%s: %s", forced, why_first);
+        else
+            virt_apply_caps();
         return ops;
     }
     /* auto: the vendor's own extension first, the other as a fallback
@@ -31,13 +33,15 @@ const struct virt_ops *virt_probe(const char *forced, char *err, unsigned errlen
     uint32_t a, b, c, d;
     cpuid(CPUID_VENDOR, 0, &a, &b, &c, &d);
     int amd = b == CPUID_VENDOR_AMD_EBX;
-    const struct virt_ops *(*first)(char *, unsigned) = amd ? svm_probe : vmx_probe;
-    const struct virt_ops *(*second)(char *, unsigned) = amd ? vmx_probe : svm_probe;
-    const struct virt_ops *ops = first(why_first, sizeof(why_first));
+    const struct virt_ops *(*first)(struct virt_caps *, char *, unsigned) = amd ? svm_probe : vmx_probe;
+    const struct virt_ops *(*second)(struct virt_caps *, char *, unsigned) = amd ? vmx_probe : svm_probe;
+    const struct virt_ops *ops = first(&virt_caps, why_first, sizeof(why_first));
     if (!ops)
-        ops = second(why_second, sizeof(why_second));
+        ops = second(&virt_caps, why_second, sizeof(why_second));
     if (!ops)
         pv_snprintf(err, errlen, "no usable virtualization backend: %s; %s",
                     why_first, why_second);
+    else
+        virt_apply_caps();
     return ops;
 }

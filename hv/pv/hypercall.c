@@ -11,6 +11,7 @@
 #include "pvstring.h"
 #include "../core/console.h"
 #include "../virt/irq.h"
+#include "../virt/start.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
@@ -93,7 +94,7 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
     struct vcpu *t = &vm->vcpus[id];
     if (t->se.state != VCPU_NEW)
         return -PV_EBUSY;
-    virt->vcpu_set_long64(t, &ctx);
+    vcpu_start_long64(t, &ctx);
     sched_start(&t->se);
     return 0;
 }

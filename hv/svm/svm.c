@@ -57,10 +57,10 @@ static const struct virt_ops svm_ops = {
     .cpu_enable = svm_cpu_enable,
     .vm_init = svm_vm_init,
     .vcpu_init = svm_vcpu_init,
-    .vcpu_set_boot32 = svm_set_boot32,
-    .vcpu_set_long64 = svm_set_long64,
+    .vcpu_set_start = svm_set_start,
     .vcpu_run = svm_vcpu_run,
     .irq_window_open = svm_irq_window_open,
+    .complete_shadowed_hlt = svm_complete_shadowed_hlt,
     .inject_irq = svm_inject_irq,
     .inject_exception = svm_inject_exception,
     .request_irq_window = svm_request_irq_window,
@@ -95,7 +95,6 @@ static void choose_features(uint32_t offered)
     }
     if (!(svm_features & SVM_FEAT_PAUSE_FILTER))
         svm_features &= ~SVM_FEAT_PAUSE_THRESHOLD;
-    virt_settings.ple_hw = virt_settings.ple && (svm_features & SVM_FEAT_PAUSE_FILTER);
 }
 
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen)
@@ -117,7 +116,7 @@ const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned e
     return 0;
 }
 
-const struct virt_ops *svm_probe(char *err, unsigned errlen)
+const struct virt_ops *svm_probe(struct virt_caps *caps, char *err, unsigned errlen)
 {
     uint32_t a, b, c, d;
 
@@ -148,6 +147,8 @@ const struct virt_ops *svm_probe(char *err, unsigned errlen)
         return 0;
     }
     choose_features(d);
+    caps->pause_loop_hw = (svm_features & SVM_FEAT_PAUSE_FILTER) != 0;
+    caps->slice_timer = 0;
     svm_iopm = pages_alloc_zeroed(IOPM_PAGES);
     memset(svm_iopm, 0xFF, IOPM_PAGES * 4096);
     svm_msrpm = pages_alloc_zeroed(MSRPM_PAGES);

@@ -41,11 +41,12 @@ static inline uint16_t *vmcb16(uint8_t *vmcb, unsigned off) { return (uint16_t *
 static inline uint8_t *vmcb8(uint8_t *vmcb, unsigned off) { return vmcb + off; }
 
 int svm_vcpu_init(struct vcpu *v);
-void svm_set_boot32(struct vcpu *v, uint32_t entry);
-void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c);
+struct vcpu_start;
+void svm_set_start(struct vcpu *v, const struct vcpu_start *s);
 void svm_vcpu_run(struct vcpu *v, struct vexit *e);
 int svm_irq_window_open(struct vcpu *v);
 int svm_shadow_active(struct vcpu *v);
+int svm_complete_shadowed_hlt(struct vcpu *v);
 void svm_inject_irq(struct vcpu *v, uint8_t vector);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
 void svm_request_irq_window(struct vcpu *v, int on);

@@ -10,15 +10,10 @@
 #include "../core/x86.h"
 #include "../mm/page.h"
 #include "../virt/gva.h"
-#include "../virt/msr_check.h"
+#include "../virt/start.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
-#define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
-#define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
-#define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
-#define GUEST_EFER_LONG     (EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE)
 
 static uint32_t next_asid;
 
@@ -79,52 +74,29 @@ int svm_vcpu_init(struct vcpu *v)
     return 0;
 }
 
-void svm_set_boot32(struct vcpu *v, uint32_t entry)
+static uint16_t seg_attr(enum seg_kind k)
 {
-    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
-    const uint16_t code = 0x08, data = 0x10;   /* selectors as GRUB leaves them */
-
-    set_seg(vmcb, VMCB_CS, code, SEG_ATTR_CODE32, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_DS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_ES, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_SS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_FS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_GS, data, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_GDTR, 0, 0, 0xFFFF, 0);
-    set_seg(vmcb, VMCB_IDTR, 0, 0, 0xFFFF, 0);
-    *vmcb64(vmcb, VMCB_CR0) = GUEST_CR0_BOOT;
-    *vmcb64(vmcb, VMCB_CR3) = 0;
-    *vmcb64(vmcb, VMCB_CR4) = 0;
-    *vmcb64(vmcb, VMCB_EFER) = EFER_SVME;
-    *vmcb8(vmcb, VMCB_CPL) = 0;
-    svm_mark_dirty(v->arch, VMCB_CLEAN_ALL);
-    v->regs.rip = entry;
-    v->regs.rflags = RFLAGS_RESERVED1;
-    v->regs.rsp = 0;
+    return k == SEG_KIND_CODE32 ? SEG_ATTR_CODE32
+           : k == SEG_KIND_CODE64 ? SEG_ATTR_CODE64 : SEG_ATTR_DATA;
 }
 
-void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
+void svm_set_start(struct vcpu *v, const struct vcpu_start *s)
 {
     uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    static const unsigned data_segs[] = { VMCB_DS, VMCB_ES, VMCB_SS, VMCB_FS, VMCB_GS };
 
-    set_seg(vmcb, VMCB_CS, c->cs, SEG_ATTR_CODE64, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_DS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_ES, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_SS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_FS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_GS, c->ds, SEG_ATTR_DATA, SEG_LIMIT_FLAT, 0);
-    set_seg(vmcb, VMCB_GDTR, 0, 0, c->gdt_limit, c->gdt_base);
-    set_seg(vmcb, VMCB_IDTR, 0, 0, 0, 0);
-    *vmcb64(vmcb, VMCB_CR0) = GUEST_CR0_LONG;
-    *vmcb64(vmcb, VMCB_CR3) = c->cr3;
-    *vmcb64(vmcb, VMCB_CR4) = GUEST_CR4_LONG;
-    *vmcb64(vmcb, VMCB_EFER) = GUEST_EFER_LONG | EFER_SVME;
+    set_seg(vmcb, VMCB_CS, s->cs.sel, seg_attr(s->cs.kind), s->cs.limit, s->cs.base);
+    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
+        set_seg(vmcb, data_segs[i], s->data.sel, seg_attr(s->data.kind), s->data.limit,
+                s->data.base);
+    set_seg(vmcb, VMCB_GDTR, 0, 0, s->gdt_limit, s->gdt_base);
+    set_seg(vmcb, VMCB_IDTR, 0, 0, s->idt_limit, s->idt_base);
+    *vmcb64(vmcb, VMCB_CR0) = s->cr0;
+    *vmcb64(vmcb, VMCB_CR3) = s->cr3;
+    *vmcb64(vmcb, VMCB_CR4) = s->cr4;
+    *vmcb64(vmcb, VMCB_EFER) = s->efer | EFER_SVME;   /* VMRUN requires it */
     *vmcb8(vmcb, VMCB_CPL) = 0;
     svm_mark_dirty(v->arch, VMCB_CLEAN_ALL);
-    v->regs.rip = c->rip;
-    v->regs.rsp = c->rsp;
-    v->regs.rdi = c->arg;
-    v->regs.rflags = RFLAGS_RESERVED1;
 }
 
 /*
@@ -138,8 +110,12 @@ void svm_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
  * it, and the vCPU would sleep with its wake-up spent. (Bochs and hardware
  * honour the shadow.)
  */
-static int complete_shadowed_hlt(struct vcpu *v, uint8_t *vmcb)
+int svm_complete_shadowed_hlt(struct vcpu *v)
 {
+    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    if (!(v->regs.rflags & RFLAGS_IF) || (*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID) ||
+        !svm_shadow_active(v))
+        return 0;
     struct guest_paging pg = {
         .cr0 = *vmcb64(vmcb, VMCB_CR0), .cr3 = *vmcb64(vmcb, VMCB_CR3),
         .cr4 = *vmcb64(vmcb, VMCB_CR4), .efer = *vmcb64(vmcb, VMCB_EFER),
@@ -168,9 +144,7 @@ int svm_irq_window_open(struct vcpu *v)
     uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
     if (!(v->regs.rflags & RFLAGS_IF) || (*vmcb64(vmcb, VMCB_EVENTINJ) & EVENT_VALID))
         return 0;
-    if (svm_shadow_active(v))
-        return complete_shadowed_hlt(v, vmcb);
-    return 1;
+    return !svm_shadow_active(v);   /* a shadowed HLT: svm_complete_shadowed_hlt */
 }
 
 void svm_inject_irq(struct vcpu *v, uint8_t vector)
@@ -249,18 +223,13 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
     int slot = msr_slot(msr);
     if (slot < 0)
         return -1;
+    /* The value passed msr_guest_value_ok (hv/virt/msr.c). */
     if (msr == MSR_EFER) {
-        if (val & ~EFER_GUEST_WRITABLE)
-            return -1;
         uint64_t cur = *vmcb64(vmcb, VMCB_EFER);
         val = (val & ~EFER_LMA) | (cur & EFER_LMA) | EFER_SVME;
         svm_mark_dirty(v->arch, VMCB_CLEAN_CRX);
     } else if (msr == MSR_PAT) {
-        if (!msr_pat_valid(val))
-            return -1;
         svm_mark_dirty(v->arch, VMCB_CLEAN_NP);
-    } else if (!msr_canonical(val)) {
-        return -1;
     }
     *vmcb64(vmcb, (unsigned)slot) = val;
     return 0;

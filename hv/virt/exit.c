@@ -9,6 +9,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../core/console.h"
+#include "../core/percpu.h"
 #include "../core/time.h"
 #include "../core/x86.h"
 
@@ -82,6 +83,15 @@ static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
     return sched_yield_to_sibling(&v->se) ? ACT_YIELD : ACT_CONTINUE;
 }
 
+/* The VMX-preemption timer is the slice timer: what VEC_TIMER does. */
+static enum exit_action handle_preempt_timer(struct vcpu *v, struct vexit *e)
+{
+    (void)v;
+    (void)e;
+    this_cpu()->need_resched = 1;
+    return ACT_CONTINUE;
+}
+
 static enum exit_action handle_shutdown(struct vcpu *v, struct vexit *e)
 {
     char why[96];
@@ -135,7 +145,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_NPF] = handle_npf,
     [EXIT_INVALID_INSN] = handle_invalid_insn,
     [EXIT_ENTRY_FAIL] = handle_entry_fail,
-    [EXIT_PREEMPT_TIMER] = handle_nothing,
+    [EXIT_PREEMPT_TIMER] = handle_preempt_timer,
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

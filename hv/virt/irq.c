@@ -47,7 +47,10 @@ void virt_deliver_events(struct vcpu *v)
         }
         return;
     }
-    if (virt->irq_window_open(v)) {
+    int open = virt->irq_window_open(v);
+    if (!open && virt->complete_shadowed_hlt)
+        open = virt->complete_shadowed_hlt(v);
+    if (open) {
         int vec = take_highest(v);
         if (vec >= 0) {
             virt->inject_irq(v, (uint8_t)vec);

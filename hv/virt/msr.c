@@ -7,6 +7,7 @@
 #include "exit.h"
 
 #include "pv_abi.h"
+#include "msr_check.h"
 #include "vcpu.h"
 #include "../core/x86.h"
 
@@ -45,7 +46,11 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vexit *e)
     uint32_t msr = (uint32_t)v->regs.rcx;
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 
-    int bad = msr == PV_MSR_STEAL_TIME ? virt_pv->steal_msr_write(v, val) : virt->msr_write(v, msr, val);
+    int bad;
+    if (msr == PV_MSR_STEAL_TIME)
+        bad = virt_pv->steal_msr_write(v, val);
+    else
+        bad = !msr_guest_value_ok(msr, val) || virt->msr_write(v, msr, val);
     if (bad) {
         virt->inject_exception(v, EXC_GP, 1, 0);
         return ACT_CONTINUE;

@@ -42,7 +42,9 @@ int virt_entry_must_abort(struct vcpu *v)
    slice itself; otherwise the LAPIC timer interrupt does. */
 static void start_slice(struct vcpu *v)
 {
-    if (!virt->slice_start || !virt->slice_start(v, rdtsc() + sched_slice_cycles))
+    if (virt_caps.slice_timer)
+        virt->slice_start(v, rdtsc() + sched_slice_cycles);
+    else
         lapic_timer_oneshot_us(sched_slice_us());
 }
 

@@ -13,6 +13,12 @@
 const struct virt_ops *virt;
 struct virt_settings virt_settings;
 char virt_features[VIRT_FEATURES_MAX];
+struct virt_caps virt_caps;
+
+void virt_apply_caps(void)
+{
+    virt_settings.ple_hw = virt_settings.ple && virt_caps.pause_loop_hw;
+}
 
 uint32_t virt_off_bits(const char *w)
 {

@@ -12,6 +12,7 @@
 #include "pv_abi.h"
 
 struct percpu;
+struct vcpu_start;
 struct vm;
 struct vcpu;
 
@@ -57,13 +58,18 @@ struct virt_ops {
     int (*cpu_enable)(struct percpu *cpu, char *err, unsigned errlen);
     int (*vm_init)(struct vm *vm);              /* nested page tables */
     int (*vcpu_init)(struct vcpu *v);           /* control block */
-    void (*vcpu_set_boot32)(struct vcpu *v, uint32_t entry);
-    void (*vcpu_set_long64)(struct vcpu *v, const struct pv_vcpu_context *c);
+    /* Store a start state (hv/virt/start.c builds it) plus the bits the
+       hardware forces. */
+    void (*vcpu_set_start)(struct vcpu *v, const struct vcpu_start *s);
     /* Enter the guest from vcpu->regs and come back with the next exit;
        regs are synced both ways. Entry is skipped (EXIT_NONE) when
        virt_entry_must_abort() says so with interrupts held off. */
     void (*vcpu_run)(struct vcpu *v, struct vexit *e);
     int (*irq_window_open)(struct vcpu *v);     /* IF=1, no shadow, no event */
+    /* Optional: the window is closed only by an STI shadow over a HLT
+       that this backend's entry could lose (QEMU's VMRUN): execute the HLT
+       by hand (RIP past it) and return 1 if the window is open now. */
+    int (*complete_shadowed_hlt)(struct vcpu *v);
     void (*inject_irq)(struct vcpu *v, uint8_t vector);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, int has_error,
                              uint32_t error);
@@ -76,9 +82,9 @@ struct virt_ops {
     /* Flush this vCPU's guest TLB (its ASID/VPID) at its next entry: the
        pv deferred remote flush (DESIGN §6). */
     void (*request_tlb_flush)(struct vcpu *v);
-    /* Optional: a slice of v ends at deadline_tsc. Returns 1 if the backend
-       ends it itself (setting need_resched), 0 if the LAPIC timer must. */
-    int (*slice_start)(struct vcpu *v, uint64_t deadline_tsc);
+    /* With virt_caps.slice_timer: the slice of v ends at deadline_tsc
+       (the backend then exits with EXIT_PREEMPT_TIMER). */
+    void (*slice_start)(struct vcpu *v, uint64_t deadline_tsc);
     /* Optional: v comes onto / leaves this pCPU for a stretch of entries
        (hv/virt/run.c calls them around each time slice). */
     void (*vcpu_load)(struct vcpu *v);
@@ -94,7 +100,7 @@ struct virt_settings {
     uint32_t ple_window;     /* VMX: PLE_Window; SVM: pause filter count */
     uint32_t ple_gap;        /* VMX: PLE_Gap; SVM: pause filter threshold */
     uint32_t ple_exits;      /* software filter: PAUSE exits per window */
-    int ple_hw;              /* set by the backend: hardware detects loops */
+    int ple_hw;              /* ple and the CPU detects loops (virt_apply_caps) */
     uint32_t hw_off;         /* VIRT_OFF_*: offered features not to use (hw_off=) */
 };
 extern struct virt_settings virt_settings;
@@ -116,12 +122,23 @@ uint32_t virt_off_bits(const char *hw_off_word);
 extern char virt_features[VIRT_FEATURES_MAX];
 void virt_feature_use(const char *name);
 
+/* What the chosen backend's CPU can do (after hw_off=), filled by its
+   probe; the decisions built on it are made once, in hv/virt
+   (virt_apply_caps, the run loop), never in a backend. */
+struct virt_caps {
+    int pause_loop_hw;       /* VMX PLE or an SVM pause filter */
+    int slice_timer;         /* VMX-preemption timer: slices end without the LAPIC */
+};
+extern struct virt_caps virt_caps;
+/* After a successful probe: the settings that follow from virt_caps. */
+void virt_apply_caps(void);
+
 extern const struct virt_ops *virt;
 
 /* Each backend's entry point: its ops table if this CPU can run it, else
    NULL with the missing feature in err (chosen by hv/backend.c). */
-const struct virt_ops *svm_probe(char *err, unsigned errlen);
-const struct virt_ops *vmx_probe(char *err, unsigned errlen);
+const struct virt_ops *svm_probe(struct virt_caps *caps, char *err, unsigned errlen);
+const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned errlen);
 
 void virt_cpu_enable(struct percpu *cpu);   /* panics on failure */
 /* Called by backends with interrupts held off just before entry: a reason

@@ -5,6 +5,7 @@
 #include "vm.h"
 
 #include "loader.h"
+#include "start.h"
 #include "fmt.h"
 #include "pvstring.h"
 #include "../cfg.h"
@@ -79,7 +80,7 @@ int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
     vms_running = nr_vms;
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vcpu *v0 = &vms[i].vcpus[0];
-        virt->vcpu_set_boot32(v0, (uint32_t)vms[i].entry);
+        vcpu_start_boot32(v0, (uint32_t)vms[i].entry);
         v0->regs.rax = PV_BOOT_MAGIC;
         v0->regs.rbx = vms[i].boot_info_gpa;
         vms[i].started_tsc = rdtsc();

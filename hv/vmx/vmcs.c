@@ -15,15 +15,10 @@
 #include "../core/percpu.h"
 #include "../core/x86.h"
 #include "../mm/page.h"
-#include "../virt/msr_check.h"
+#include "../virt/start.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
-#define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define GUEST_CR0_BOOT      (CR0_PE | CR0_ET | CR0_NE)
-#define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
-#define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
-#define GUEST_EFER_LONG     (EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE)
 #define MAX_VPID            0xFFFFu
 
 static uint32_t next_vpid;
@@ -106,11 +101,10 @@ static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
     /* ple=on: hardware PAUSE-loop exiting where the CPU has it, else every
        PAUSE exits and hv/virt/exit.c filters in software. ple=off: PAUSE
        never exits. */
-    if (virt_settings.ple && vmx_caps.has_ple) {
+    if (virt_settings.ple_hw) {
         proc2 |= PROC2_PAUSE_LOOP_EXIT;
         vmwrite(VMCS_PLE_GAP, virt_settings.ple_gap);
         vmwrite(VMCS_PLE_WINDOW, virt_settings.ple_window);
-        virt_settings.ple_hw = 1;
     } else if (virt_settings.ple) {
         proc |= PROC_PAUSE_EXIT;
     }
@@ -138,7 +132,7 @@ static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
        its own view from the shadows and cannot clear them. */
     uint64_t cr0_owned = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
     vmwrite(VMCS_CR0_MASK, cr0_owned);
-    vmwrite(VMCS_CR0_SHADOW, GUEST_CR0_BOOT & cr0_owned);
+    vmwrite(VMCS_CR0_SHADOW, 0);   /* vmx_set_start writes the guest's view */
     vmwrite(VMCS_CR4_MASK, vmx_caps.cr4_fixed0 | CR4_VMXE);
     vmwrite(VMCS_CR4_SHADOW, 0);
 }
@@ -184,56 +178,34 @@ static void set_cr0(uint64_t cr0)
                             vmx_caps.cr0_fixed1);
 }
 
-void vmx_set_boot32(struct vcpu *v, uint32_t entry)
+static uint32_t seg_ar(enum seg_kind k)
 {
-    const uint16_t code = 0x08, data = 0x10;   /* selectors as GRUB leaves them */
-
-    vmcs_get(v);
-    set_seg(SEG_CS, code, VMX_AR_CODE32, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_DS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_ES, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_SS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_FS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_GS, data, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
-    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
-    set_cr0(GUEST_CR0_BOOT);
-    vmwrite(VMCS_GUEST_CR3, 0);
-    vmwrite(VMCS_GUEST_CR4, vmx_caps.cr4_fixed0 | CR4_VMXE);
-    vmwrite(VMCS_GUEST_EFER, 0);
-    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry);
-    vmcs_put(v);
-    v->regs.rip = entry;
-    v->regs.rflags = RFLAGS_RESERVED1;
-    v->regs.rsp = 0;
+    return k == SEG_KIND_CODE32 ? VMX_AR_CODE32
+           : k == SEG_KIND_CODE64 ? VMX_AR_CODE64 : VMX_AR_DATA;
 }
 
-void vmx_set_long64(struct vcpu *v, const struct pv_vcpu_context *c)
+void vmx_set_start(struct vcpu *v, const struct vcpu_start *s)
 {
+    static const unsigned data_segs[] = { SEG_DS, SEG_ES, SEG_SS, SEG_FS, SEG_GS };
+    int long_mode = (s->efer & EFER_LMA) != 0;
+
     vmcs_get(v);
-    set_seg(SEG_CS, c->cs, VMX_AR_CODE64, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_DS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_ES, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_SS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_FS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    set_seg(SEG_GS, c->ds, VMX_AR_DATA, VMX_SEG_LIMIT_FLAT, 0);
-    vmwrite(VMCS_GUEST_GDTR_BASE, c->gdt_base);
-    vmwrite(VMCS_GUEST_GDTR_LIMIT, c->gdt_limit);
-    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
-    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
-    set_cr0(GUEST_CR0_LONG);
-    vmwrite(VMCS_CR0_SHADOW, GUEST_CR0_LONG & vmread(VMCS_CR0_MASK));
-    vmwrite(VMCS_GUEST_CR3, c->cr3);
-    vmwrite(VMCS_GUEST_CR4, GUEST_CR4_LONG | vmx_caps.cr4_fixed0 | CR4_VMXE);
-    vmwrite(VMCS_GUEST_EFER, GUEST_EFER_LONG);
-    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | ENTRY_CTL_IA32E_GUEST);
+    set_seg(SEG_CS, s->cs.sel, seg_ar(s->cs.kind), s->cs.limit, s->cs.base);
+    for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
+        set_seg(data_segs[i], s->data.sel, seg_ar(s->data.kind), s->data.limit, s->data.base);
+    vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt_base);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
+    vmwrite(VMCS_GUEST_IDTR_BASE, s->idt_base);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, s->idt_limit);
+    set_cr0(s->cr0);
+    vmwrite(VMCS_CR0_SHADOW, s->cr0 & vmread(VMCS_CR0_MASK));
+    vmwrite(VMCS_GUEST_CR3, s->cr3);
+    /* VMX forces CR4.VMXE and the fixed-1 bits on; the guest reads its own
+       view from the CR4 shadow. */
+    vmwrite(VMCS_GUEST_CR4, s->cr4 | vmx_caps.cr4_fixed0 | CR4_VMXE);
+    vmwrite(VMCS_GUEST_EFER, s->efer);
+    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (long_mode ? ENTRY_CTL_IA32E_GUEST : 0));
     vmcs_put(v);
-    v->regs.rip = c->rip;
-    v->regs.rsp = c->rsp;
-    v->regs.rdi = c->arg;
-    v->regs.rflags = RFLAGS_RESERVED1;
 }
 
 int vmx_irq_window_open(struct vcpu *v)
@@ -324,16 +296,7 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
     if (slot < 0 && field < 0)
         return -1;
-    if (msr == MSR_EFER) {
-        if (val & ~EFER_GUEST_WRITABLE)
-            return -1;
-    } else if (msr == MSR_PAT) {
-        if (!msr_pat_valid(val))
-            return -1;
-    } else if (msr != MSR_SYSENTER_CS && msr != MSR_STAR && msr != MSR_SFMASK &&
-               !msr_canonical(val)) {
-        return -1;
-    }
+    /* The value passed msr_guest_value_ok (hv/virt/msr.c). */
     if (slot >= 0) {
         vx->swap_msr[slot] = val;
         vx->swap_gen++;      /* reload at the next entry, wherever it is */

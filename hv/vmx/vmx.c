@@ -110,8 +110,7 @@ static const struct virt_ops vmx_ops = {
     .cpu_enable = vmx_cpu_enable,
     .vm_init = vmx_vm_init,
     .vcpu_init = vmx_vcpu_init,
-    .vcpu_set_boot32 = vmx_set_boot32,
-    .vcpu_set_long64 = vmx_set_long64,
+    .vcpu_set_start = vmx_set_start,
     .vcpu_run = vmx_vcpu_run,
     .irq_window_open = vmx_irq_window_open,
     .inject_irq = vmx_inject_irq,
@@ -142,7 +141,7 @@ static const struct virt_ops *refuse(char *err, unsigned errlen, const char *wha
     return 0;
 }
 
-const struct virt_ops *vmx_probe(char *err, unsigned errlen)
+const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned errlen)
 {
     uint32_t a, b, c, d, miss;
 
@@ -219,6 +218,8 @@ const struct virt_ops *vmx_probe(char *err, unsigned errlen)
     if (vmx_caps.has_preempt_timer)
         virt_feature_use("preempt_timer");
 
+    caps->pause_loop_hw = vmx_caps.has_ple;
+    caps->slice_timer = vmx_caps.has_preempt_timer;
     vmx_io_bitmaps = pages_alloc_zeroed(2 * VMX_IO_BITMAP_PAGES);
     memset(vmx_io_bitmaps, 0xFF, 2 * VMX_IO_BITMAP_PAGES * 4096);
     vmx_msr_bitmap = pages_alloc_zeroed(VMX_MSR_BITMAP_PAGES);

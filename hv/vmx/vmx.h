@@ -103,8 +103,8 @@ static inline void invept(uint64_t type, uint64_t eptp)
 
 /* vmcs.c */
 int vmx_vcpu_init(struct vcpu *v);
-void vmx_set_boot32(struct vcpu *v, uint32_t entry);
-void vmx_set_long64(struct vcpu *v, const struct pv_vcpu_context *c);
+struct vcpu_start;
+void vmx_set_start(struct vcpu *v, const struct vcpu_start *s);
 int vmx_irq_window_open(struct vcpu *v);
 void vmx_inject_irq(struct vcpu *v, uint8_t vector);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
@@ -120,7 +120,7 @@ void vmcs_put(struct vcpu *v);
 /* vmx_exit.c */
 void vmx_vcpu_run(struct vcpu *v, struct vexit *e);
 void vmx_request_tlb_flush(struct vcpu *v);
-int vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc);
+void vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc);
 
 /* vmx_run.asm: 0 after a VM exit, VMX_RUN_FAIL_INVALID / VMX_RUN_FAIL_VALID
    when VMLAUNCH/VMRESUME itself failed (the guest did not run). */

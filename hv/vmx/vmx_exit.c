@@ -55,10 +55,9 @@ void vmx_request_tlb_flush(struct vcpu *v)
     ((struct vmx_vcpu *)v->arch)->flush_pending = 1;
 }
 
-int vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc)
+void vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc)
 {
     ((struct vmx_vcpu *)v->arch)->slice_end = deadline_tsc;
-    return vmx_caps.has_preempt_timer;
 }
 
 /* What is left of the slice, in preemption-timer ticks: 0 (exit before the
@@ -178,7 +177,6 @@ static void translate_exit(uint32_t reason, struct vexit *e)
         break;
     case VMX_EXIT_PREEMPT_TIMER:
         e->reason = EXIT_PREEMPT_TIMER;
-        this_cpu()->need_resched = 1;   /* our slice timer: what VEC_TIMER does */
         break;
     case VMX_EXIT_GETSEC:
     case VMX_EXIT_VMCLEAR:
