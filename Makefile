@@ -113,6 +113,12 @@ unit-test: $(UNIT_BIN)
 model-test:
 	bash tests/model/run.sh
 
+# Every lock kind under pthreads, 5M acquisitions per thread, each checked
+# for mutual exclusion (about 10^8 in all; minutes, so not in make test).
+VOLUME_ITERS ?= 5000000
+lock-volume: $(BUILD)/unit/test_lock_volume
+	VOLUME_ITERS=$(VOLUME_ITERS) $(BUILD)/unit/test_lock_volume
+
 tool-test:
 	$(PY) -m pytest -q tests/tools
 

@@ -240,12 +240,20 @@ static struct {
     volatile int first;
     uint64_t owner_violations;
     uint64_t head_violations;
+    int volume;                     /* harness_volume: rare preemption */
 } st;
+
+#define VOLUME_YIELD_ONE_IN 1024
 
 static void preempt_point(uint64_t *rng)
 {
     unsigned cpu = harness_cpu_id();
 
+    if (st.volume) {
+        if (pv_rng_below(rng, VOLUME_YIELD_ONE_IN) == 0)
+            sched_yield();
+        return;
+    }
     switch (pv_rng_below(rng, PREEMPT_CHOICES)) {
     case PREEMPT_SLEEP:
         preempted[cpu] = 1;
@@ -294,9 +302,9 @@ static void *stress_thread(void *arg)
     return NULL;
 }
 
-void harness_stress(enum pv_lock_kind kind, uint32_t spin_threshold,
-                    unsigned nthreads, unsigned iters,
-                    struct stress_result *res)
+static void run_stress(enum pv_lock_kind kind, uint32_t spin_threshold,
+                       unsigned nthreads, unsigned iters, int volume,
+                       unsigned watchdog_s, struct stress_result *res)
 {
     pthread_t th[PV_LOCK_MAX_CPUS];
 
@@ -304,7 +312,8 @@ void harness_stress(enum pv_lock_kind kind, uint32_t spin_threshold,
     memset(&st, 0, sizeof(st));
     st.iters = iters;
     st.first = 1;
-    harness_watchdog(WATCHDOG_SECONDS, "lock stress");
+    st.volume = volume;
+    harness_watchdog(watchdog_s, volume ? "lock volume" : "lock stress");
     for (unsigned i = 0; i < nthreads; i++)
         pthread_create(&th[i], NULL, stress_thread, (void *)(uintptr_t)(i + 1));
     for (unsigned i = 0; i < nthreads; i++)
@@ -317,6 +326,23 @@ void harness_stress(enum pv_lock_kind kind, uint32_t spin_threshold,
     res->locked_after = pv_spin_is_locked(&the_lock);
     res->final_val = the_lock.val;
     collect(&res->totals);
+}
+
+void harness_stress(enum pv_lock_kind kind, uint32_t spin_threshold,
+                    unsigned nthreads, unsigned iters,
+                    struct stress_result *res)
+{
+    run_stress(kind, spin_threshold, nthreads, iters, 0, WATCHDOG_SECONDS, res);
+}
+
+#define VOLUME_WATCHDOG_SECONDS 120
+
+void harness_volume(enum pv_lock_kind kind, uint32_t spin_threshold,
+                    unsigned nthreads, unsigned iters,
+                    struct stress_result *res)
+{
+    run_stress(kind, spin_threshold, nthreads, iters, 1,
+               VOLUME_WATCHDOG_SECONDS, res);
 }
 
 static struct {
