@@ -51,7 +51,7 @@ UNIT_EXTRA_test_cfg_table := hv/cfg.c
 UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c
 
-.PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean
+.PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean lock-volume
 
 all: $(BUILD)/hv.elf $(BUILD)/guest.elf
 
