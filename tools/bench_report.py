@@ -19,7 +19,8 @@ from bench_matrix import ASSUMED_DEFAULTS
 ROW_HEAD = ["experiment", "cell", "config", "overcommit", "vms", "vcpus", "pcpus"]
 ROW_TAIL = ["repeat", "seed", "duration", "status", "reason",
             "throughput_vm_mean", "throughput_total", "throughput_vms",
-            "lock_p50", "lock_p99", "halts", "kicks", "ple_exits", "directed_yields",
+            "lock_p50", "lock_p99", "jain_vcpu", "acquisitions", "violations",
+            "halts", "kicks", "ple_exits", "directed_yields",
             "tlb_shootdowns", "tlb_throughput_vm_mean", "tlb_p50", "tlb_p99",
             "tlb_ipis_avoided", "stale_reads", "wall_s", "cmdline", "log"]
 DIM_ORDER = ["task", "lock", "sched", "ple", "tlb"]
@@ -32,7 +33,8 @@ METRICS = {
     "tlb_p50": ("TLB shootdown latency p50 (TSC cycles)", False),
 }
 DETAIL = [("throughput_vm_mean", "tput/VM"), ("throughput_total", "tput total"),
-          ("lock_p50", "lock p50"), ("lock_p99", "lock p99"), ("halts", "halts"),
+          ("lock_p50", "lock p50"), ("lock_p99", "lock p99"),
+          ("jain_vcpu", "Jain (vCPUs)"), ("halts", "halts"),
           ("kicks", "kicks"), ("ple_exits", "PLE exits"),
           ("directed_yields", "directed yields"), ("tlb_shootdowns", "shootdowns"),
           ("tlb_throughput_vm_mean", "shootdowns/s/VM"), ("tlb_p50", "tlb p50"),
@@ -71,6 +73,24 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
+def jain(values):
+    """Jain's fairness index (sum x)^2 / (n sum x^2): 1.0 when every x is
+    equal, 1/n when one takes everything; None without data."""
+    xs = _nums(values)
+    sq = sum(x * x for x in xs)
+    return sum(xs) ** 2 / (len(xs) * sq) if xs and sq else None
+
+
+def jain_per_vm(lock_vcpu):
+    """Mean over the VMs of Jain's index over each VM's vCPUs' acquisitions:
+    how evenly a lock shares itself among the vCPUs that contend for it."""
+    per_vm = {}
+    for r in lock_vcpu:
+        per_vm.setdefault(r.get("vm", 0), []).append(r.get("acquisitions"))
+    idx = [j for j in (jain(v) for v in per_vm.values()) if j is not None]
+    return statistics.mean(idx) if idx else None
+
+
 def metrics(records):
     """The per-run numbers of runs.csv from a run's records."""
     out = {}
@@ -82,6 +102,10 @@ def metrics(records):
     lock_vcpu = pvhv_log.of_kind(records, "lock_vcpu")
     out["lock_p50"] = _median(_path(r, "latency.p50") for r in lock_vcpu)
     out["lock_p99"] = _median(_path(r, "latency.p99") for r in lock_vcpu)
+    out["jain_vcpu"] = jain_per_vm(lock_vcpu)
+    out["acquisitions"] = _sum(r.get("acquisitions") for r in lock_vm)
+    out["violations"] = _sum((_num(r.get("violations")) or 0) +
+                             (_num(r.get("counter_mismatches")) or 0) for r in lock_vm)
     out["halts"] = _sum(r.get("halts") for r in lock_vcpu)
     out["kicks"] = _sum(r.get("kicks_sent") for r in lock_vcpu)
     hv = pvhv_log.of_kind(records, "hv_vcpu")

@@ -45,6 +45,13 @@ def test_metrics_of_recorded_log(records):
     hv = pvhv_log.of_kind(records, "hv_vcpu")
     assert m["ple_exits"] == sum(r["exits"]["pause"] for r in hv)
     assert m["directed_yields"] == sum(r.get("directed_yields", 0) for r in hv)
+    per_vm = {}
+    for r in vcpus:
+        per_vm.setdefault(r["vm"], []).append(r["acquisitions"])
+    jains = [sum(v) ** 2 / (len(v) * sum(x * x for x in v)) for v in per_vm.values()]
+    assert m["jain_vcpu"] == pytest.approx(statistics.mean(jains))
+    assert m["acquisitions"] == sum(r["acquisitions"] for r in pvhv_log.of_kind(records, "lock_vm"))
+    assert m["violations"] == 0
     # A lockstress run has no TLB records: those columns stay empty.
     assert m["tlb_p50"] is None and m["stale_reads"] is None
 
@@ -348,3 +355,10 @@ def test_one_cell_matrix_end_to_end(tmp_path):
     assert "```ini" in summary and "commit: `" in summary
     for ext in ("png", "svg"):
         assert (out / f"plot-locks.{ext}").stat().st_size > 1000
+
+
+def test_jain_index_bounds():
+    assert bench_report.jain([5, 5, 5, 5]) == pytest.approx(1.0)
+    assert bench_report.jain([8, 0, 0, 0]) == pytest.approx(0.25)   # 1/n
+    assert bench_report.jain([3, 1]) == pytest.approx(16 / 20)
+    assert bench_report.jain([]) is None and bench_report.jain([0, 0]) is None
