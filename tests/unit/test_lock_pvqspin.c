@@ -13,12 +13,14 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lock.h"
 #include "lock_harness.h"
 
 #define SMALL_THRESHOLD 16
+#define EARLY_THRESHOLD (1u << 20)          /* far more than one check */
 #define STRESS_ITERS    10000
 #define LOCKED          1u
 #define SLOW            3u
@@ -86,6 +88,48 @@ static void test_head_halts_and_is_kicked(void **state)
     assert_true(stats[1].slow_path >= 1);
 }
 
+static void *queued_waiter(void *arg)
+{
+    harness_set_cpu((unsigned)(uintptr_t)arg);
+    pv_spin_lock(&hl);
+    pv_spin_unlock(&hl);
+    return NULL;
+}
+
+/* CPU 1 becomes the queue head and halts (lock marked slow); CPU 2 queues
+   behind it and, seeing its predecessor halted at its first check, halts
+   at once instead of spinning out its threshold. Our unlock kicks CPU 1;
+   CPU 1, handing the queue head to the halted CPU 2, does not wake it but
+   hashes it and marks the lock slow (kick_node); its unlock kicks CPU 2. */
+static void test_waiter_behind_halted_head_halts_early(void **state)
+{
+    pthread_t a, b;
+
+    (void)state;
+    harness_reset();
+    memset(stats, 0, sizeof(stats));
+    pv_lock_setup(PV_LOCK_PVQSPIN, &harness_platform, EARLY_THRESHOLD, stats);
+    hl.val = 0;
+    pv_spin_lock(&hl);
+    harness_watchdog(WAIT_SECONDS, "pvqspin wait early");
+    pthread_create(&a, NULL, queued_waiter, (void *)(uintptr_t)1);
+    while (__atomic_load_n(&stats[1].halts, __ATOMIC_ACQUIRE) == 0)
+        sched_yield();
+    pthread_create(&b, NULL, queued_waiter, (void *)(uintptr_t)2);
+    while (__atomic_load_n(&stats[2].halts, __ATOMIC_ACQUIRE) == 0)
+        sched_yield();
+    pv_spin_unlock(&hl);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    harness_watchdog_off();
+    assert_int_equal(stats[2].preempted_holder, 1);   /* waited early */
+    assert_int_equal(stats[0].kicks_sent, 1);
+    assert_int_equal(stats[1].kicks_sent, 1);
+    assert_int_equal(harness_kicks_received[1], 1);
+    assert_int_equal(harness_kicks_received[2], 1);
+    assert_int_equal(hl.val, 0);
+}
+
 static void test_stress(void **state)
 {
     struct stress_result r;
@@ -118,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_uncontended),
         cmocka_unit_test(test_head_halts_and_is_kicked),
+        cmocka_unit_test(test_waiter_behind_halted_head_halts_early),
         cmocka_unit_test(test_stress),
     };
 
