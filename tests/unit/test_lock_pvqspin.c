@@ -3,7 +3,9 @@
  * exclusion and counters with waiters that really halt (small spin
  * threshold) and predecessors that look preempted (the harness marks a
  * thread sleeping in its critical section); a queue head that halts marks
- * the lock slow and is kicked by the unlock; the word is clean afterwards.
+ * the lock slow and is kicked by the unlock; a waiter behind a halted head
+ * halts early and is woken through kick_node's hashing; the word is clean
+ * afterwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
