@@ -362,3 +362,15 @@ def test_jain_index_bounds():
     assert bench_report.jain([8, 0, 0, 0]) == pytest.approx(0.25)   # 1/n
     assert bench_report.jain([3, 1]) == pytest.approx(16 / 20)
     assert bench_report.jain([]) is None and bench_report.jain([0, 0]) is None
+
+
+def test_zoo_table_of_recorded_log(fixtures, records):
+    import zoo_table
+    cells = zoo_table.collect([fixtures / LOG])
+    vms = pvhv_log.of_kind(records, "lock_vm")
+    (lock, k), = cells.keys()
+    assert lock == vms[0]["lock"] and k == len(vms)
+    text = zoo_table.table(cells)
+    total = sum(r["acquisitions"] for r in vms)
+    assert f"{total} mutual-exclusion-checked acquisitions, 0 violations." in text
+    assert f"| {lock} | {k}x |" in text
