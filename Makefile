@@ -48,6 +48,7 @@ UNIT_EXTRA_test_cfg   := hv/cfg.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
 UNIT_EXTRA_test_cfg_table := hv/cfg.c
+UNIT_EXTRA_test_cfg_readme := hv/cfg.c
 UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c
 

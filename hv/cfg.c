@@ -8,50 +8,63 @@
 #include "fmt.h"
 #include "pvstring.h"
 
+#include <stddef.h>
+
 #define WORD_MAX 128
 #define MIB ((uint64_t)1 << 20)
 
-enum kind { K_UINT, K_SIZE, K_WORD, K_WORDS, K_TASKS, K_CRASH };
+/* How a key's value is checked, and how it is stored at `off` in struct
+   cfg: K_UINT and K_SIZE a uint64_t; K_ONOFF an int (on = 1); K_CHOICE an
+   int, the index of the word in `words`; K_WORD, K_WORDS and K_TASKS the
+   text (K_TASKS also the bits in tasks); K_CRASH its own two fields. */
+enum kind { K_UINT, K_SIZE, K_ONOFF, K_CHOICE, K_WORD, K_WORDS, K_TASKS, K_CRASH };
 
 struct key {
     const char *name;
     enum kind kind;
     uint64_t min, max;
-    const char *words;         /* K_WORD(S): '|'-separated allowed values */
+    const char *words;         /* '|'-separated allowed values */
     const char *def;           /* default, as it would be typed */
     const char *unit;          /* for messages */
+    size_t off, size;          /* the field in struct cfg */
 };
 
+#define F(field) offsetof(struct cfg, field), sizeof(((struct cfg *)0)->field)
+
 static const struct key keys[] = {
-    { "vms", K_UINT, 1, CFG_MAX_VMS, 0, "2", "VMs" },
-    { "vcpus", K_UINT, 1, CFG_MAX_VCPUS, 0, "2", "vCPUs per VM" },
-    { "mem", K_SIZE, CFG_MEM_MIN, CFG_MEM_MAX, 0, "16M", "bytes per VM" },
-    { "sched", K_WORD, 0, 0, "rr|gang", "rr", 0 },
-    { "ple", K_WORD, 0, 0, "on|off", "off", 0 },
-    { "ple_window", K_UINT, 1, 1ull << 31, 0, "4096", "PAUSEs (SVM filter) or cycles (VMX)" },
-    { "ple_gap", K_UINT, 0, 1ull << 31, 0, "128", "cycles" },
-    { "ple_exits", K_UINT, 1, 1000000, 0, "8", "PAUSE exits per ms (software filter)" },
-    { "boost", K_WORD, 0, 0, "on|off", "on", 0 },
-    { "preempt_check", K_WORD, 0, 0, "on|off", "off", 0 },
-    { "slice", K_UINT, 1, 1000, 0, "10", "ms" },
-    { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0 },
-    { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins" },
-    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0 },
-    { "locks", K_UINT, 1, 64, 0, "1", "locks" },
-    { "cs", K_UINT, 0, 1000000, 0, "200", "iterations" },
-    { "think", K_UINT, 0, 1000000, 0, "200", "iterations" },
-    { "duration", K_UINT, 1, 3600000, 0, "2000", "ms" },
-    { "ops", K_UINT, 0, 1000000000000ull, 0, "0", "acquisitions per vCPU" },
-    { "seed", K_UINT, 0, UINT64_MAX, 0, "1", 0 },
-    { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0 },
-    { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, "8", "pages" },
-    { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, "1", "writer vCPUs" },
-    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0 },
-    { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)" },
-    { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0 },
+    { "vms", K_UINT, 1, CFG_MAX_VMS, 0, "2", "VMs", F(vms) },
+    { "vcpus", K_UINT, 1, CFG_MAX_VCPUS, 0, "2", "vCPUs per VM", F(vcpus) },
+    { "mem", K_SIZE, CFG_MEM_MIN, CFG_MEM_MAX, 0, "16M", "bytes per VM", F(mem) },
+    { "sched", K_WORD, 0, 0, "rr|gang", "rr", 0, F(sched) },
+    { "ple", K_ONOFF, 0, 0, "on|off", "off", 0, F(ple) },
+    { "ple_window", K_UINT, 1, 1ull << 31, 0, "4096", "PAUSEs (SVM filter) or cycles (VMX)",
+      F(ple_window) },
+    { "ple_gap", K_UINT, 0, 1ull << 31, 0, "128", "cycles", F(ple_gap) },
+    { "ple_exits", K_UINT, 1, 1000000, 0, "8", "PAUSE exits per ms (software filter)",
+      F(ple_exits) },
+    { "boost", K_ONOFF, 0, 0, "on|off", "on", 0, F(boost) },
+    { "preempt_check", K_ONOFF, 0, 0, "on|off", "off", 0, F(preempt_check) },
+    { "slice", K_UINT, 1, 1000, 0, "10", "ms", F(slice_ms) },
+    { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0,
+      F(lock) },
+    { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins", F(spin_threshold) },
+    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0,
+      F(task) },
+    { "locks", K_UINT, 1, 64, 0, "1", "locks", F(locks) },
+    { "cs", K_UINT, 0, 1000000, 0, "200", "iterations", F(cs) },
+    { "think", K_UINT, 0, 1000000, 0, "200", "iterations", F(think) },
+    { "duration", K_UINT, 1, 3600000, 0, "2000", "ms", F(duration_ms) },
+    { "ops", K_UINT, 0, 1000000000000ull, 0, "0", "acquisitions per vCPU", F(ops) },
+    { "seed", K_UINT, 0, UINT64_MAX, 0, "1", 0, F(seed) },
+    { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0, F(tlb) },
+    { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, "8", "pages", F(tlb_pages) },
+    { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, "1", "writer vCPUs", F(tlb_writers) },
+    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0, F(crash) },
+    { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)", F(timeout_ms) },
+    { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0, F(backend) },
     { "hw_off", K_WORD, 0, 0, "none|vpid|preempt_timer|ple|nrips|pause_filter|flush_asid|"
-      "vmcb_clean|all", "none", 0 },
-    { "done", K_WORD, 0, 0, "exit|halt|reboot", "exit", 0 },
+      "vmcb_clean|all", "none", 0, F(hw_off) },
+    { "done", K_CHOICE, 0, 0, "exit|halt|reboot", "exit", 0, F(done) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -200,37 +213,62 @@ static int parse_crash(const char *v, struct cfg *c)
     return 0;
 }
 
+/* The position of v in a '|'-separated word list (v is known to be one). */
+static int word_index(const char *v, const char *words)
+{
+    size_t vl = strlen(v);
+    int i = 0;
+    for (const char *p = words;; i++) {
+        const char *e = p;
+        while (*e && *e != '|')
+            e++;
+        if ((size_t)(e - p) == vl && !strncmp(p, v, vl))
+            return i;
+        p = e + 1;
+    }
+}
+
+static void *field(struct cfg *c, const struct key *k) { return (char *)c + k->off; }
+
+static const void *cfield(const struct cfg *c, const struct key *k)
+{
+    return (const char *)c + k->off;
+}
+
 static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
 {
-    const char *name = k->name;
-    if (!strcmp(name, "vms")) c->vms = n;
-    else if (!strcmp(name, "vcpus")) c->vcpus = n;
-    else if (!strcmp(name, "mem")) c->mem = n;
-    else if (!strcmp(name, "sched")) pv_snprintf(c->sched, sizeof(c->sched), "%s", v);
-    else if (!strcmp(name, "slice")) c->slice_ms = n;
-    else if (!strcmp(name, "ple")) c->ple = !strcmp(v, "on");
-    else if (!strcmp(name, "ple_window")) c->ple_window = n;
-    else if (!strcmp(name, "ple_gap")) c->ple_gap = n;
-    else if (!strcmp(name, "ple_exits")) c->ple_exits = n;
-    else if (!strcmp(name, "boost")) c->boost = !strcmp(v, "on");
-    else if (!strcmp(name, "preempt_check")) c->preempt_check = !strcmp(v, "on");
-    else if (!strcmp(name, "lock")) pv_snprintf(c->lock, sizeof(c->lock), "%s", v);
-    else if (!strcmp(name, "spin_threshold")) c->spin_threshold = n;
-    else if (!strcmp(name, "locks")) c->locks = n;
-    else if (!strcmp(name, "cs")) c->cs = n;
-    else if (!strcmp(name, "think")) c->think = n;
-    else if (!strcmp(name, "duration")) c->duration_ms = n;
-    else if (!strcmp(name, "ops")) c->ops = n;
-    else if (!strcmp(name, "seed")) c->seed = n;
-    else if (!strcmp(name, "tlb")) pv_snprintf(c->tlb, sizeof(c->tlb), "%s", v);
-    else if (!strcmp(name, "tlb_pages")) c->tlb_pages = n;
-    else if (!strcmp(name, "tlb_writers")) c->tlb_writers = n;
-    else if (!strcmp(name, "timeout")) c->timeout_ms = n;
-    else if (!strcmp(name, "backend")) pv_snprintf(c->backend, sizeof(c->backend), "%s", v);
-    else if (!strcmp(name, "hw_off")) pv_snprintf(c->hw_off, sizeof(c->hw_off), "%s", v);
-    else if (!strcmp(name, "done"))
-        c->done = !strcmp(v, "halt") ? CFG_DONE_HALT
-                : !strcmp(v, "reboot") ? CFG_DONE_REBOOT : CFG_DONE_EXIT;
+    switch (k->kind) {
+    case K_UINT:
+    case K_SIZE:
+        *(uint64_t *)field(c, k) = n;
+        break;
+    case K_ONOFF:
+        *(int *)field(c, k) = !strcmp(v, "on");
+        break;
+    case K_CHOICE:
+        *(int *)field(c, k) = word_index(v, k->words);
+        break;
+    default:
+        pv_snprintf(field(c, k), k->size, "%s", v);
+        break;
+    }
+}
+
+/* A table row whose field does not match its kind is a bug; the first
+   cfg_parse (every unit test, every boot) reports it. */
+static int field_fits(const struct key *k)
+{
+    switch (k->kind) {
+    case K_UINT:
+    case K_SIZE:
+        return k->size == sizeof(uint64_t);
+    case K_ONOFF:
+    case K_CHOICE:
+    case K_CRASH:
+        return k->size == sizeof(int);
+    default:
+        return k->size > strlen(k->def);
+    }
 }
 
 static void describe_allowed(const struct key *k, char *buf, size_t n)
@@ -281,6 +319,8 @@ static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_e
             return fail(err, k->name, v, "out of range; %s", allowed);
         break;
     case K_WORD:
+    case K_ONOFF:
+    case K_CHOICE:
         if (!word_in(v, k->words))
             return fail(err, k->name, v, "unknown value; %s", allowed);
         break;
@@ -463,9 +503,13 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
 
     memset(c, 0, sizeof(*c));
     memset(err, 0, sizeof(*err));
-    for (unsigned i = 0; i < NKEYS; i++)
+    for (unsigned i = 0; i < NKEYS; i++) {
+        if (!field_fits(&keys[i]))
+            return fail(err, keys[i].name, keys[i].def, "bug: the option table's field "
+                        "does not match the key's kind");
         if (apply(c, &keys[i], keys[i].def, err))
             return -1;   /* a bad default is a bug the unit tests catch */
+    }
 
     for (const char *p = cmdline ? cmdline : ""; *p;) {
         while (*p == ' ' || *p == '\t')
@@ -549,47 +593,48 @@ int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
     return 0;
 }
 
+/* The n-th word of a '|'-separated list, into buf. */
+static void nth_word(const char *words, int n, char *buf, size_t len)
+{
+    const char *p = words;
+    for (; n > 0 && *p; p++)
+        if (*p == '|')
+            n--;
+    size_t l = 0;
+    while (p[l] && p[l] != '|' && l + 1 < len) {
+        buf[l] = p[l];
+        l++;
+    }
+    buf[l] = '\0';
+}
+
 static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t n,
                      int *is_number)
 {
-    const char *name = k->name;
     *is_number = k->kind == K_UINT;
-    if (!strcmp(name, "vms")) pv_snprintf(buf, n, "%lu", c->vms);
-    else if (!strcmp(name, "vcpus")) pv_snprintf(buf, n, "%lu", c->vcpus);
-    else if (!strcmp(name, "mem")) pv_snprintf(buf, n, "%luM", c->mem / MIB);
-    else if (!strcmp(name, "sched")) pv_snprintf(buf, n, "%s", c->sched);
-    else if (!strcmp(name, "slice")) pv_snprintf(buf, n, "%lu", c->slice_ms);
-    else if (!strcmp(name, "ple")) pv_snprintf(buf, n, "%s", c->ple ? "on" : "off");
-    else if (!strcmp(name, "ple_window")) pv_snprintf(buf, n, "%lu", c->ple_window);
-    else if (!strcmp(name, "ple_gap")) pv_snprintf(buf, n, "%lu", c->ple_gap);
-    else if (!strcmp(name, "ple_exits")) pv_snprintf(buf, n, "%lu", c->ple_exits);
-    else if (!strcmp(name, "boost")) pv_snprintf(buf, n, "%s", c->boost ? "on" : "off");
-    else if (!strcmp(name, "preempt_check"))
-        pv_snprintf(buf, n, "%s", c->preempt_check ? "on" : "off");
-    else if (!strcmp(name, "lock")) pv_snprintf(buf, n, "%s", c->lock);
-    else if (!strcmp(name, "spin_threshold")) pv_snprintf(buf, n, "%lu", c->spin_threshold);
-    else if (!strcmp(name, "task")) pv_snprintf(buf, n, "%s", c->task);
-    else if (!strcmp(name, "locks")) pv_snprintf(buf, n, "%lu", c->locks);
-    else if (!strcmp(name, "cs")) pv_snprintf(buf, n, "%lu", c->cs);
-    else if (!strcmp(name, "think")) pv_snprintf(buf, n, "%lu", c->think);
-    else if (!strcmp(name, "duration")) pv_snprintf(buf, n, "%lu", c->duration_ms);
-    else if (!strcmp(name, "ops")) pv_snprintf(buf, n, "%lu", c->ops);
-    else if (!strcmp(name, "seed")) pv_snprintf(buf, n, "%lu", c->seed);
-    else if (!strcmp(name, "tlb")) pv_snprintf(buf, n, "%s", c->tlb);
-    else if (!strcmp(name, "tlb_pages")) pv_snprintf(buf, n, "%lu", c->tlb_pages);
-    else if (!strcmp(name, "tlb_writers")) pv_snprintf(buf, n, "%lu", c->tlb_writers);
-    else if (!strcmp(name, "timeout")) pv_snprintf(buf, n, "%lu", c->timeout_ms);
-    else if (!strcmp(name, "backend")) pv_snprintf(buf, n, "%s", c->backend);
-    else if (!strcmp(name, "hw_off")) pv_snprintf(buf, n, "%s", c->hw_off);
-    else if (!strcmp(name, "done"))
-        pv_snprintf(buf, n, "%s", c->done == CFG_DONE_HALT ? "halt"
-                    : c->done == CFG_DONE_REBOOT ? "reboot" : "exit");
-    else if (!strcmp(name, "crash")) {
+    switch (k->kind) {
+    case K_UINT:
+        pv_snprintf(buf, n, "%lu", *(const uint64_t *)cfield(c, k));
+        break;
+    case K_SIZE:
+        pv_snprintf(buf, n, "%luM", *(const uint64_t *)cfield(c, k) / MIB);
+        break;
+    case K_ONOFF:
+        pv_snprintf(buf, n, "%s", *(const int *)cfield(c, k) ? "on" : "off");
+        break;
+    case K_CHOICE:
+        nth_word(k->words, *(const int *)cfield(c, k), buf, n);
+        break;
+    case K_CRASH:
         if (c->crash == CFG_CRASH_NONE)
             pv_snprintf(buf, n, "none");
         else
             pv_snprintf(buf, n, "%lu:%s", c->crash_vm,
                         c->crash == CFG_CRASH_TRIPLE ? "triple" : "npf");
+        break;
+    default:
+        pv_snprintf(buf, n, "%s", (const char *)cfield(c, k));
+        break;
     }
 }
 
@@ -639,4 +684,17 @@ int cfg_format_cmdline(const struct cfg *c, char *buf, size_t n)
         buf[0] = '\0';
     cfg_for_each(c, append_kv, &f);
     return f.len < n ? 0 : -1;
+}
+
+unsigned cfg_key_count(void) { return NKEYS; }
+
+const char *cfg_key_info(unsigned i, const char **def, const char **words, char *allowed,
+                         size_t n)
+{
+    if (i >= NKEYS)
+        return 0;
+    *def = keys[i].def;
+    *words = keys[i].words;
+    describe_allowed(&keys[i], allowed, n);
+    return keys[i].name;
 }

@@ -82,6 +82,13 @@ void cfg_for_each_guest(const struct cfg *cfg,
                                    int is_number),
                         void *ctx);
 
+/* The option table itself, for documentation checks: key i's name (NULL
+   past the end), its default as typed, its '|'-separated words (NULL for
+   numbers) and the "allowed: ..." text of its messages. */
+unsigned cfg_key_count(void);
+const char *cfg_key_info(unsigned i, const char **def, const char **words, char *allowed,
+                         size_t n);
+
 /* Iteration for the run record: calls fn(key, value, is_number) per key. */
 void cfg_for_each(const struct cfg *cfg,
                   void (*fn)(void *ctx, const char *key, const char *value,
