@@ -34,7 +34,8 @@ LIBPV_C   := $(wildcard libpv/*.c)
 HV_C      := $(shell find hv -name '*.c' | sort)
 HV_ASM    := $(shell find boot hv -name '*.asm' | sort)
 GUEST_C   := $(shell find guest -name '*.c' | sort)
-GUEST_ASM := $(shell find guest -name '*.asm' | sort)
+# The native guest starts its CPUs through the hypervisor's AP trampoline.
+GUEST_ASM := $(shell find guest -name '*.asm' | sort) boot/ap_trampoline.asm
 
 LIBPV_OBJ := $(LIBPV_C:%.c=$(BUILD)/obj/%.o)
 HV_OBJ    := $(HV_C:%.c=$(BUILD)/obj/%.o) $(HV_ASM:%.asm=$(BUILD)/obj/%.asm.o)

@@ -18,6 +18,9 @@
 /* MSRs. */
 #define MSR_EFER 0xC0000080u
 #define EFER_LME (1u << 8)
+#define MSR_APIC_BASE 0x1Bu
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
 
 /* RFLAGS. */
 #define RFLAGS_IF (1ul << 9)
@@ -25,6 +28,8 @@
 /* Page-table entry bits (4-level paging). */
 #define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4) /* with PWT: uncached, for device registers */
 #define PTE_PS (1ull << 7) /* in a PD entry: maps a 2 MiB page */
 #define PAGE_SIZE 4096ull
 #define PAGE_2M   (1ull << 21)
@@ -44,6 +49,34 @@
 #define VEC_FIRST_EXTERNAL 32
 #define VEC_IPI_CALL 0xF0 /* "call function / ack" IPI of the smp task */
 #define VEC_TLB_FLUSH 0xF1 /* remote TLB flush request (guest/tlbflush.c) */
+#define VEC_APIC_SPURIOUS 0xFF /* native: the local APIC's spurious vector */
+
+/* xAPIC registers (native runs), as byte offsets in its 4 KiB MMIO page. */
+#define APIC_REG_ID      0x020
+#define APIC_REG_TPR     0x080
+#define APIC_REG_EOI     0x0B0
+#define APIC_REG_SVR     0x0F0
+#define APIC_REG_ICR_LO  0x300
+#define APIC_REG_ICR_HI  0x310
+#define APIC_REG_LVT_TIMER 0x320
+#define APIC_REG_LVT_ERROR 0x370
+#define APIC_ID_SHIFT    24
+#define APIC_SVR_ENABLE  (1u << 8)
+#define APIC_LVT_MASKED  (1u << 16)
+#define APIC_ICR_FIXED   0x00000u
+#define APIC_ICR_INIT    0x00500u
+#define APIC_ICR_STARTUP 0x00600u
+#define APIC_ICR_PENDING (1u << 12)
+#define APIC_ICR_ASSERT  (1u << 14)
+#define APIC_ICR_LEVEL   (1u << 15)
+#define APIC_ICR_DEST_SHIFT 24
+#define APIC_MAX_ID      0xFF  /* xAPIC physical destination: 8 bits */
+
+/* Native AP start-up (INIT-SIPI-SIPI). The trampoline is boot/
+   ap_trampoline.asm, shared with the hypervisor; its address is that
+   file's AP_TRAMPOLINE_ADDR (boot/layout.inc), a page below 1 MiB. */
+#define AP_TRAMPOLINE_ADDR 0x8000
+#define SIPI_VECTOR_SHIFT  12      /* SIPI vector = start page number */
 
 /* Boot protocols. */
 #define MB1_HEADER_MAGIC 0x1BADB002u
@@ -92,5 +125,8 @@
 #define DEBUG_EXIT_PORT 0xF4
 #define DEBUG_EXIT_PASS 0x10 /* QEMU exits 33 */
 #define DEBUG_EXIT_FAIL 0x11 /* QEMU exits 35 */
+/* Bochs (native runs): writing "Shutdown" to this port ends the emulator. */
+#define PORT_BOCHS_SHUTDOWN 0x8900
+#define UART_LSR_TEMT 0x40 /* transmitter empty: the last byte is out */
 
 #endif

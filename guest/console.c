@@ -1,10 +1,12 @@
 /*
- * A polled 16550 driver, just enough for line output.
+ * A polled 16550 driver, just enough for line output, and the lock that
+ * keeps a native run's lines whole.
  */
 #include "console.h"
 #include <stdarg.h>
 #include "arch.h"
 #include "cpu.h"
+#include "percpu.h"
 #include "fmt.h"
 #include "pv_abi.h"
 
@@ -13,6 +15,50 @@
 #define UART_DIVISOR_115200 1
 
 static int console_native;
+static int lock_owner = -1;         /* CPU holding the console natively */
+static unsigned lock_depth;
+
+/* Recursive so that a failure report from inside a print (an exception,
+   say) still gets out on the same CPU. */
+unsigned long console_lock(void)
+{
+    unsigned long flags;
+    int me, free_ = -1;
+
+    if (!console_native)
+        return 0;
+    flags = irq_save_flags();
+    me = (int)this_cpu();
+    if (__atomic_load_n(&lock_owner, __ATOMIC_ACQUIRE) == me) {
+        lock_depth++;
+        return flags;
+    }
+    while (!__atomic_compare_exchange_n(&lock_owner, &free_, me, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        free_ = -1;
+        cpu_relax();
+    }
+    lock_depth = 1;
+    return flags;
+}
+
+void console_unlock(unsigned long flags)
+{
+    if (!console_native)
+        return;
+    if (--lock_depth == 0)
+        __atomic_store_n(&lock_owner, -1, __ATOMIC_RELEASE);
+    irq_restore_flags(flags);
+}
+
+void console_drain(void)
+{
+    if (!console_native)
+        return;
+    for (unsigned i = 0; i < THR_POLL_LIMIT; i++)
+        if (inb(PV_GUEST_COM1 + UART_LSR) & UART_LSR_TEMT)
+            return;
+}
 
 void console_init(int native)
 {
@@ -40,8 +86,11 @@ static void put_byte(char c)
 
 void console_write(const char *s, size_t len)
 {
+    unsigned long f = console_lock();
+
     for (size_t i = 0; i < len; i++)
         put_byte(s[i]);
+    console_unlock(f);
 }
 
 void kprintf(const char *fmt, ...)

@@ -35,6 +35,19 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
                      : "a"(leaf), "c"(0));
 }
 
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+                     "d"((uint32_t)(v >> 32)) : "memory");
+}
+
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
@@ -76,6 +89,17 @@ static inline uint64_t read_cr3(void)
 static inline void write_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+/* Loads a GDT (operand: limit + base) and points DS/ES/SS at data_sel;
+   CS keeps its selector, which must mean the same in the new table. */
+static inline void load_gdt(const void *ptr, uint16_t data_sel)
+{
+    __asm__ volatile("lgdt (%0)\n\t"
+                     "mov %1, %%ds\n\t"
+                     "mov %1, %%es\n\t"
+                     "mov %1, %%ss"
+                     : : "r"(ptr), "r"((uint32_t)data_sel) : "memory");
 }
 
 static inline void invlpg(uintptr_t va)

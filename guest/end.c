@@ -1,5 +1,6 @@
 /*
- * The guest's exits.
+ * The guest's exits: VM_DONE under pvhv; natively the vm/end records, then
+ * QEMU's isa-debug-exit and the Bochs shutdown port (whichever exists).
  */
 #include "end.h"
 #include "arch.h"
@@ -8,6 +9,7 @@
 #include "env.h"
 #include "hypercall.h"
 #include "percpu.h"
+#include "records.h"
 
 void cpu_park(void)
 {
@@ -17,15 +19,19 @@ void cpu_park(void)
     }
 }
 
-static __attribute__((noreturn)) void end_vm(unsigned code)
+static __attribute__((noreturn)) void end_vm(unsigned code, const char *why)
 {
     if (env.pv) {
         long r = hypercall4(PV_HC_VM_DONE, code, 0, 0, 0);
         kprintf("vcpu %u: VM_DONE(%u) returned %ld\n", this_cpu(), code, r);
     } else {
+        records_finish(code, why);      /* parks a second caller */
         outb(DEBUG_EXIT_PORT, code ? DEBUG_EXIT_FAIL : DEBUG_EXIT_PASS);
-        kprintf("no isa-debug-exit device at port 0x%x; halting\n",
-                DEBUG_EXIT_PORT);
+        for (const char *s = "Shutdown"; *s; s++)
+            outb(PORT_BOCHS_SHUTDOWN, (uint8_t)*s);
+        kprintf("no isa-debug-exit (port 0x%x) or Bochs shutdown port "
+                "(0x%x): halting, %s\n", DEBUG_EXIT_PORT,
+                PORT_BOCHS_SHUTDOWN, code ? "FAILED" : "passed");
     }
     cpu_park();
 }
@@ -33,11 +39,11 @@ static __attribute__((noreturn)) void end_vm(unsigned code)
 void guest_done(void)
 {
     kprintf("guest: all tasks passed\n");
-    end_vm(FAIL_NONE);
+    end_vm(FAIL_NONE, "all tasks passed");
 }
 
 void guest_fail(enum guest_fail_code code, const char *why)
 {
     kprintf("vcpu %u: guest FAILED (code %u): %s\n", this_cpu(), code, why);
-    end_vm(code);
+    end_vm(code, why);
 }

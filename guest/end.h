@@ -1,5 +1,6 @@
 /*
- * How the guest ends: VM_DONE under pvhv, isa-debug-exit natively. The fail
+ * How the guest ends: VM_DONE under pvhv; natively its own vm/end records,
+ * then isa-debug-exit (QEMU) or the Bochs shutdown port. The fail
  * codes are what VM_DONE carries and what the hypervisor reports.
  */
 #ifndef GUEST_END_H

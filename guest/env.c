@@ -11,6 +11,7 @@
 #include "paging.h"
 #include "pic.h"
 #include "pvstring.h"
+#include "smp.h"
 #include "tsc.h"
 
 struct guest_env env;
@@ -102,6 +103,10 @@ static void init_native(uint32_t info_gpa)
         native_bi.cmdline[i] = 0;
     }
     native_bi.tsc_hz = tsc_calibrate_pit();
+    if (native_bi.tsc_hz == 0)
+        guest_fail(FAIL_CONFIG, "TSC calibration: the PIT never counted "
+                                "down");
+    native_bi.nr_vcpus = smp_native_discover();
 }
 
 static int terminated(const char *s, size_t n)

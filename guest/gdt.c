@@ -4,6 +4,7 @@
  */
 #include "gdt.h"
 #include "arch.h"
+#include "cpu.h"
 
 #define GDT_CODE64 0x00AF9B000000FFFFull /* P, DPL0, code r/x, L, G */
 #define GDT_DATA   0x00CF93000000FFFFull /* P, DPL0, data r/w, D/B, G */
@@ -24,6 +25,11 @@ const struct gdt_ptr guest_gdt_ptr = {
     .limit = sizeof(guest_gdt) - 1,
     .base = (uint64_t)(uintptr_t)guest_gdt,
 };
+
+void gdt_load(void)
+{
+    load_gdt(&guest_gdt_ptr, SEL_DATA);
+}
 
 uint64_t gdt_base(void) { return guest_gdt_ptr.base; }
 uint16_t gdt_limit(void) { return guest_gdt_ptr.limit; }

@@ -1,12 +1,16 @@
 /*
  * The hypercall instruction itself. Both encodings are kept and one is chosen
- * at run time, so the same guest.elf runs on SVM and VMX.
+ * at run time, so the same guest.elf runs on SVM and VMX. Every call is
+ * counted, and a native run (no pvhv) never executes one: on bare metal the
+ * instruction would fault, and the native baseline must show it used none.
  */
 #include "hypercall.h"
 #include "cpu.h"
+#include "env.h"
 #include "pvstring.h"
 
 static int use_vmmcall;
+static uint64_t issued, refused;
 
 void hypercall_init(void)
 {
@@ -21,6 +25,11 @@ long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
 {
     long ret;
 
+    if (!env.pv) {
+        __atomic_add_fetch(&refused, 1, __ATOMIC_RELAXED);
+        return -PV_ENOSYS;
+    }
+    __atomic_add_fetch(&issued, 1, __ATOMIC_RELAXED);
     if (use_vmmcall)
         __asm__ volatile("vmmcall"
                          : "=a"(ret)
@@ -32,4 +41,14 @@ long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                          : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
                          : "memory");
     return ret;
+}
+
+uint64_t hypercalls_issued(void)
+{
+    return __atomic_load_n(&issued, __ATOMIC_RELAXED);
+}
+
+uint64_t hypercalls_refused(void)
+{
+    return __atomic_load_n(&refused, __ATOMIC_RELAXED);
 }

@@ -1,6 +1,7 @@
 /*
  * Hypercall wrappers (pv_abi.h): VMMCALL on AMD, VMCALL on Intel, picked once
- * from the CPUID vendor. Only call them when env.pv is set.
+ * from the CPUID vendor. Only call them when env.pv is set: natively
+ * hypercall4 executes nothing, counts the attempt and returns -PV_ENOSYS.
  */
 #ifndef GUEST_HYPERCALL_H
 #define GUEST_HYPERCALL_H
@@ -12,6 +13,10 @@
 void hypercall_init(void);
 long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                 uint64_t a3);
+
+/* Hypercalls executed so far (all vCPUs), and native attempts refused. */
+uint64_t hypercalls_issued(void);
+uint64_t hypercalls_refused(void);
 
 static inline long hc_kick_cpu(unsigned apic_id)
 {

@@ -6,6 +6,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "end.h"
+#include "lapic.h"
 #include "percpu.h"
 
 #define GATE_INTERRUPT 0x8E /* present, DPL0, 64-bit interrupt gate: IF=0 */
@@ -127,11 +128,12 @@ void isr_dispatch(struct isr_frame *f)
         exception(f);
         return;
     }
-    if (f->vector < IDT_VECTORS && handlers[f->vector]) {
+    if (f->vector < IDT_VECTORS && handlers[f->vector])
         handlers[f->vector](f);
-        return;
-    }
-    if (__atomic_fetch_add(&spurious, 1, __ATOMIC_RELAXED) == 0)
+    else if (__atomic_fetch_add(&spurious, 1, __ATOMIC_RELAXED) == 0)
         kprintf("vcpu %u: spurious interrupt on vector %lu (further ones "
                 "only counted)\n", this_cpu(), f->vector);
+    /* Natively the local APIC delivered it and waits for the EOI; pvhv
+       injects events with no APIC to acknowledge (lapic_eoi_for: no-op). */
+    lapic_eoi_for(f->vector);
 }

@@ -31,6 +31,18 @@ static struct pv_lock_platform plat = {
 
 const struct pv_lock_platform *lockplat_get(void)
 {
+    int unhalt = pv_has(PV_FEATURE_PV_UNHALT);
+
     plat.nr_cpus = env.bi->nr_vcpus;
+    /* Without PV_UNHALT (natively, say) nothing could wake a halted
+       waiter: no halt and no kick, so pvticket spins like ticket and never
+       issues a hypercall. */
+    plat.halt = unhalt ? plat_halt : 0;
+    plat.kick = unhalt ? plat_kick : 0;
     return &plat;
+}
+
+int lockplat_can_sleep(void)
+{
+    return pv_has(PV_FEATURE_PV_UNHALT);
 }

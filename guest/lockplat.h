@@ -9,5 +9,7 @@
 
 /* The platform for env's vCPU count (valid after env_init). */
 const struct pv_lock_platform *lockplat_get(void);
+/* Whether waiters can halt and be kicked (PV_UNHALT): pvticket's slow path. */
+int lockplat_can_sleep(void);
 
 #endif

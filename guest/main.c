@@ -8,12 +8,12 @@
 #include "env.h"
 #include "idt.h"
 #include "percpu.h"
+#include "records.h"
 #include "smp.h"
 #include "steal.h"
 #include "tasks.h"
 
 void guest_main(uint32_t magic, uint32_t info_gpa);
-void ap_main(uint64_t id);
 
 void guest_main(uint32_t magic, uint32_t info_gpa)
 {
@@ -33,6 +33,8 @@ void guest_main(uint32_t magic, uint32_t info_gpa)
                 pv_has(PV_FEATURE_PV_SCHED_YIELD) ? " pv_sched_yield" : "");
     /* Every setting is checked before any other vCPU runs. */
     tasks_configure();
+    if (!env.pv)
+        records_run();  /* pvhv prints this one itself */
     steal_register(0);
     smp_announce(0);
     smp_start_aps();

@@ -2,6 +2,8 @@
  * The guest's identity map of its RAM, built by boot32.asm before long mode
  * (one PML4 -> one PDPT -> one PD of 2 MiB pages), and the one change the
  * guest ever makes to it: mapping a page past the end of RAM on purpose.
+ * A natively booted guest also maps what the machine's firmware and local
+ * APIC put outside its RAM: ACPI tables (below 1 GiB) and the APIC page.
  */
 #ifndef GUEST_PAGING_H
 #define GUEST_PAGING_H
@@ -17,5 +19,14 @@ uint64_t paging_mapped_bytes(void);
 uintptr_t paging_map_beyond(uint64_t mem_bytes);
 /* Whether paging_map_beyond(mem_bytes) has a PD slot to use. */
 int paging_map_beyond_possible(uint64_t mem_bytes);
+
+/* Native boot: makes [pa, pa + len) readable through the identity map,
+   adding 2 MiB pages past the RAM where needed (firmware tables sit right
+   above the RAM the loader reports). NULL if the range reaches 1 GiB. */
+const void *paging_identity(uint64_t pa, uint64_t len);
+/* Native boot: identity-maps, uncached, the 2 MiB page holding pa, which
+   must lie in [2 GiB, 4 GiB) (where PCs put the local APIC); returns pa as
+   a pointer, or NULL (and says why) when it does not. */
+volatile void *paging_map_mmio(uint64_t pa);
 
 #endif

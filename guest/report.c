@@ -31,8 +31,10 @@ int report_json(const char *json, size_t len)
         return 0;
     }
     /* Same shape as the hypervisor's line: vm and vcpu first. */
+    unsigned long f = console_lock();
     kprintf("@pvhv {\"vm\":%u,\"vcpu\":%u,", env.bi->vm_id, this_cpu());
     console_write(json + 1, len - 1);
     console_write("\n", 1);
+    console_unlock(f);
     return 0;
 }

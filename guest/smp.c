@@ -36,6 +36,10 @@ void smp_announce(unsigned cpu)
 
 void smp_start_aps(void)
 {
+    if (!env.pv) {
+        smp_native_start_aps();
+        return;
+    }
     for (unsigned id = 1; id < env.bi->nr_vcpus; id++) {
         struct pv_vcpu_context *c = &ap_ctx[id];
         long r;
@@ -75,8 +79,20 @@ void smp_barrier(void)
         cpu_relax();
 }
 
+int smp_can_ipi(void)
+{
+    return !env.pv || pv_has(PV_FEATURE_PV_SEND_IPI);
+}
+
+const char *smp_ipi_path(void)
+{
+    return env.pv ? "hypercall" : "apic";
+}
+
 long smp_send_ipi(uint64_t mask, unsigned base, unsigned vector)
 {
+    if (!env.pv)
+        return smp_native_send_ipi(mask, base, vector);
     /* KVM's convention: two bitmap words (only the low one is needed for
        PV_MAX_VCPUS = 64), the lowest APIC ID, the ICR (fixed delivery). */
     return hypercall4(PV_HC_SEND_IPI, mask, 0, base, vector & 0xFF);

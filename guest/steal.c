@@ -4,6 +4,7 @@
  */
 #include "steal.h"
 #include "console.h"
+#include "cpu.h"
 #include "env.h"
 #include "fmt.h"
 #include "report.h"
@@ -14,12 +15,6 @@ static uint8_t registered[PV_MAX_VCPUS];
 
 _Static_assert(sizeof(areas[0]) == PV_STEAL_TIME_ALIGN,
                "one steal-time area per 64-byte slot");
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-                     "d"((uint32_t)(v >> 32)) : "memory");
-}
 
 void steal_register(unsigned cpu)
 {

@@ -95,14 +95,14 @@ static enum guest_fail_code run(unsigned cpu)
     int len;
 
     if (cpu != 0) {
-        if (n > 1 && pv_has(PV_FEATURE_PV_SEND_IPI))
+        if (n > 1 && smp_can_ipi())
             wait_for_ipis(cpu);
         return FAIL_NONE;
     }
     if (!wait_until(all_up, timeout)) {
         kprintf("smp: only %u of %u vCPUs came up\n", smp_vcpus_up(), n);
         rc = FAIL_SMP;
-    } else if (n > 1 && !pv_has(PV_FEATURE_PV_SEND_IPI)) {
+    } else if (n > 1 && !smp_can_ipi()) {
         kprintf("smp: %u vCPUs but no PV_SEND_IPI feature: cannot send "
                 "IPIs\n", n);
         rc = FAIL_SMP;
@@ -130,9 +130,10 @@ static enum guest_fail_code run(unsigned cpu)
     }
     len = pv_snprintf(json, sizeof(json),
                       "{\"kind\":\"smp\",\"vcpus_up\":%u,\"ipis_sent\":%u,"
-                      "\"ipis_acked\":%u}",
+                      "\"ipis_acked\":%u,\"ipi\":\"%s\"}",
                       smp_vcpus_up(), sent,
-                      __atomic_load_n(&acks, __ATOMIC_ACQUIRE));
+                      __atomic_load_n(&acks, __ATOMIC_ACQUIRE),
+                      smp_ipi_path());
     report_json(json, (size_t)len);
     kprintf("smp: %u vCPUs up, %u IPIs sent, %u acked: %s\n", smp_vcpus_up(),
             sent, acks, rc == FAIL_NONE ? "ok" : "FAILED");

@@ -5,6 +5,7 @@
 #include "console.h"
 #include "config.h"
 #include "pvstring.h"
+#include "records.h"
 #include "smp.h"
 #include "steal.h"
 
@@ -82,6 +83,8 @@ void tasks_run(unsigned cpu)
         }
     }
     steal_report(cpu);
+    if (cpu == 0)
+        records_guest();
     /* Nobody ends the VM while another vCPU is still reporting. */
     smp_barrier();
     if (cpu == 0)

@@ -12,7 +12,7 @@
 #include "pv_abi.h"
 #include "pvstring.h"
 #include "report.h"
-#include "core/acpi.h"
+#include "acpi.h"
 #include "core/bootinfo.h"
 #include "core/console.h"
 #include "core/idt.h"
@@ -96,7 +96,7 @@ void hv_main(uint32_t magic, uint64_t info)
     lapic_init();
     percpus[0].apic_id = lapic_id();
     lapic_timer_calibrate();
-    int ncpu = acpi_find_cpus(bi.rsdp, apic_ids, MAX_PCPUS, err, sizeof(err));
+    int ncpu = acpi_find_cpus(bi.rsdp, 0, apic_ids, MAX_PCPUS, err, sizeof(err));
     if (ncpu < 0) {
         apic_ids[0] = percpus[0].apic_id;
         ncpu = 1;

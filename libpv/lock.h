@@ -56,7 +56,8 @@ struct pv_lock_platform {
     void (*irq_restore)(unsigned long flags);
     /* Sleep until kicked; interrupts are off. A kick that arrived since the
        last halt returns at once (the hypervisor's kicked latch). May return
-       without a kick (spurious); the caller re-checks. */
+       without a kick (spurious); the caller re-checks. NULL (kick NULL
+       too): no way to sleep, so pvticket never takes its slow path. */
     void (*halt)(void);
     /* Wake cpu from halt, or make its next halt return at once. */
     void (*kick)(unsigned cpu);

@@ -107,6 +107,10 @@ static void pvticket_lock(pv_spinlock_t *lock)
             }
             pv_lock_cfg.plat->relax();
         }
+        /* No halt (no PV_UNHALT: bare metal, or a hypervisor without
+           it): nothing to sleep in, so spin on, exactly like ticket. */
+        if (!pv_lock_cfg.plat->halt)
+            continue;
         if (slow_wait(lock, me))
             goto owned;
     }

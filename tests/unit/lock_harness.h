@@ -12,6 +12,8 @@
 #include "lock.h"
 
 extern const struct pv_lock_platform harness_platform;
+/* What harness_stress runs the lock on (default &harness_platform). */
+extern const struct pv_lock_platform *harness_stress_platform;
 /* Counters of the platform itself (kicks really delivered). */
 extern uint64_t harness_kicks_received[PV_LOCK_MAX_CPUS];
 

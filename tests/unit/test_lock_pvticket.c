@@ -115,6 +115,31 @@ static void test_stress(void **state)
                   (unsigned long)r.totals.sum.kick_misses);
 }
 
+/* Natively (no PV_UNHALT) the guest gives the lock no halt/kick: it must
+   then spin like a ticket lock, never take the slow path, and stay
+   correct, even with a threshold that would send it there at once. */
+static void test_no_halt_platform_never_sleeps(void **state)
+{
+    struct pv_lock_platform spin_only = harness_platform;
+    struct stress_result r;
+
+    (void)state;
+    spin_only.halt = NULL;
+    spin_only.kick = NULL;
+    harness_stress_platform = &spin_only;
+    harness_stress(PV_LOCK_PVTICKET, 1, harness_stress_threads(),
+                   STRESS_ITERS, &r);
+    harness_stress_platform = &harness_platform;
+    assert_int_equal(r.counted, r.expected);
+    assert_int_equal(r.owner_violations, 0);
+    assert_int_equal(r.head_violations, 0);
+    assert_false(r.locked_after);
+    assert_int_equal(r.final_val & FLAG_BIT, 0);
+    assert_int_equal(r.totals.sum.slow_path, 0);
+    assert_int_equal(r.totals.sum.halts, 0);
+    assert_int_equal(r.totals.sum.kicks_sent, 0);
+}
+
 static void test_fifo(void **state)
 {
     struct fifo_result r;
@@ -245,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_layout_and_wrap),
         cmocka_unit_test(test_platform_latch),
         cmocka_unit_test(test_stress),
+        cmocka_unit_test(test_no_halt_platform_never_sleeps),
         cmocka_unit_test(test_fifo),
         cmocka_unit_test(test_kick_before_halt),
         cmocka_unit_test(test_served_on_recheck),

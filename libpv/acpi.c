@@ -2,6 +2,8 @@
  * Finds the RSDP (from the loader or by the BIOS-area scan the ACPI spec
  * describes), walks the RSDT/XSDT to the MADT and collects processor
  * entries. Checksums are verified: a corrupt table is an error, not a guess.
+ * Lives in libpv because the natively booted guest lists its CPUs the same
+ * way the hypervisor does.
  */
 #include "acpi.h"
 
@@ -49,6 +51,16 @@ struct madt_lapic {
     uint32_t flags;
 } __attribute__((packed));
 
+static acpi_map_fn cur_map;
+
+/* Every table access goes through here; the length is checked by the
+   caller's map, so a table the caller cannot reach is an error, not a read
+   of unmapped memory. */
+static const void *at(uint64_t pa, uint64_t len)
+{
+    return cur_map ? cur_map(pa, len) : (const void *)(uintptr_t)pa;
+}
+
 static int sum_ok(const void *p, uint32_t len)
 {
     uint8_t s = 0;
@@ -57,11 +69,19 @@ static int sum_ok(const void *p, uint32_t len)
     return s == 0;
 }
 
+static const struct rsdp *rsdp_at(uint64_t pa)
+{
+    const struct rsdp *r = at(pa, RSDP_V1_LEN);
+    if (r && !memcmp(r->sig, "RSD PTR ", 8) && sum_ok(r, RSDP_V1_LEN))
+        return r;
+    return 0;
+}
+
 static const struct rsdp *scan(uint64_t start, uint64_t end)
 {
     for (uint64_t p = start; p + sizeof(struct rsdp) <= end; p += RSDP_ALIGN) {
-        const struct rsdp *r = (const void *)(uintptr_t)p;
-        if (!memcmp(r->sig, "RSD PTR ", 8) && sum_ok(r, RSDP_V1_LEN))
+        const struct rsdp *r = rsdp_at(p);
+        if (r)
             return r;
     }
     return 0;
@@ -69,22 +89,30 @@ static const struct rsdp *scan(uint64_t start, uint64_t end)
 
 static const struct rsdp *find_rsdp(uint64_t hint)
 {
-    if (hint) {
-        const struct rsdp *r = (const void *)(uintptr_t)hint;
-        if (!memcmp(r->sig, "RSD PTR ", 8) && sum_ok(r, RSDP_V1_LEN))
-            return r;
-    }
-    uint64_t ebda = (uint64_t)*(const uint16_t *)(uintptr_t)EBDA_SEGMENT_PTR << 4;
-    const struct rsdp *r = ebda ? scan(ebda, ebda + EBDA_SCAN_BYTES) : 0;
+    const struct rsdp *r = hint ? rsdp_at(hint) : 0;
+    if (r)
+        return r;
+    const uint16_t *seg = at(EBDA_SEGMENT_PTR, sizeof(*seg));
+    uint64_t ebda = seg ? (uint64_t)*seg << 4 : 0;
+    r = ebda ? scan(ebda, ebda + EBDA_SCAN_BYTES) : 0;
     return r ? r : scan(BIOS_ROM_START, BIOS_ROM_END);
+}
+
+/* A whole table with a good checksum, or NULL. */
+static const struct sdt_header *table_at(uint64_t pa)
+{
+    const struct sdt_header *h = at(pa, sizeof(*h));
+    if (!h || h->length < sizeof(*h))
+        return 0;
+    h = at(pa, h->length);
+    return h && sum_ok(h, h->length) ? h : 0;
 }
 
 static const struct madt *find_madt(const struct rsdp *r)
 {
     int wide = r->revision >= 2 && r->xsdt;
-    const struct sdt_header *root =
-        (const void *)(uintptr_t)(wide ? r->xsdt : r->rsdt);
-    if (!sum_ok(root, root->length))
+    const struct sdt_header *root = table_at(wide ? r->xsdt : r->rsdt);
+    if (!root)
         return 0;
     unsigned entry = wide ? 8 : 4;
     unsigned n = (root->length - sizeof(*root)) / entry;
@@ -92,16 +120,17 @@ static const struct madt *find_madt(const struct rsdp *r)
     for (unsigned i = 0; i < n; i++) {
         uint64_t pa = 0;
         memcpy(&pa, ptrs + i * entry, entry);
-        const struct sdt_header *h = (const void *)(uintptr_t)pa;
-        if (!memcmp(h->sig, "APIC", 4) && sum_ok(h, h->length))
+        const struct sdt_header *h = table_at(pa);
+        if (h && !memcmp(h->sig, "APIC", 4) && h->length >= sizeof(struct madt))
             return (const void *)h;
     }
     return 0;
 }
 
-int acpi_find_cpus(uint64_t rsdp_hint, uint32_t *apic_ids, unsigned max,
-                   char *err, unsigned errlen)
+int acpi_find_cpus(uint64_t rsdp_hint, acpi_map_fn map, uint32_t *apic_ids,
+                   unsigned max, char *err, unsigned errlen)
 {
+    cur_map = map;
     const struct rsdp *r = find_rsdp(rsdp_hint);
     if (!r) {
         pv_snprintf(err, errlen, "no ACPI RSDP found (loader tag, EBDA, BIOS ROM)");
@@ -114,8 +143,8 @@ int acpi_find_cpus(uint64_t rsdp_hint, uint32_t *apic_ids, unsigned max,
     }
     unsigned n = 0;
     const uint8_t *p = (const uint8_t *)(m + 1), *end = (const uint8_t *)m + m->h.length;
-    while (p + 2 <= end && p[1] >= 2) {
-        if (p[0] == MADT_TYPE_LAPIC) {
+    while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+        if (p[0] == MADT_TYPE_LAPIC && p[1] >= sizeof(struct madt_lapic)) {
             const struct madt_lapic *l = (const void *)p;
             if (l->flags & MADT_LAPIC_ENABLED) {
                 if (n >= max) {
