@@ -13,6 +13,7 @@ SMP     ?= 2
 ARGS    ?=
 EMU     ?= qemu
 CPU     ?=
+NATIVE  ?=
 TIMEOUT ?= 900
 
 FREESTANDING := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
@@ -101,7 +102,8 @@ $(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
 
 run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
-		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)')
+		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)') \
+		$(if $(NATIVE),--native)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*/*.h hv/sched/*.c)
 	@mkdir -p $(@D)

@@ -20,6 +20,11 @@ Bochs under `script` (its `term` display wants a terminal) with `c` fed to
 its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
 exit status means nothing (DESIGN.md §1): the run is judged by the `end`
 record alone, and Bochs is stopped once that record is complete.
+
+--native: no hypervisor. guest.elf itself is the multiboot1 kernel (QEMU
+-kernel; under Bochs a GRUB `multiboot` entry); it finds its CPUs, prints
+the same `run`/`vm`/`end` records ("backend":"none", "native":true) and
+leaves through the same exit ports, so it is judged the same way.
 """
 
 import argparse
@@ -123,10 +128,24 @@ def qemu_binary():
     return os.environ.get("PVHV_QEMU", "qemu-system-x86_64")
 
 
+def native_images(native, iso, hv, guest, no_guest):
+    """(hv, guest, no_guest) to boot: with --native the guest ELF is the
+    kernel and there is no module."""
+    if not native:
+        return hv, guest, no_guest
+    if iso is not None:
+        raise RunError("--native cannot be used with --iso (the ISO's second menu "
+                       "entry boots the guest natively)")
+    if hv is not None or no_guest:
+        raise RunError("--native boots the guest alone: --hv/--no-guest do not apply")
+    return (guest if guest is not None else DEFAULT_GUEST), None, True
+
+
 def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
               guest=None, no_guest=False, cpu=DEFAULT_CPU, deterministic=False,
-              emu="qemu"):
+              emu="qemu", native=False):
     """The emulator command line as a list; raises RunError on bad options."""
+    hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     if emu == "bochs":
         _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
         return bochs_cmd("<run dir>/bochsrc")
@@ -266,13 +285,15 @@ def _grub_word(word):
     return f"'{word}'"
 
 
-def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False):
-    """A GRUB ISO whose only menu entry boots hv.elf with `args`."""
+def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False, native=False):
+    """A GRUB ISO whose only menu entry boots hv.elf with `args` (native:
+    guest.elf alone, through multiboot1)."""
     root = Path(workdir) / "iso"
     (root / "boot" / "grub").mkdir(parents=True)
-    shutil.copy(hv if hv is not None else DEFAULT_HV, root / "boot" / "hv.elf")
+    kernel, loader = ("guest.elf", "multiboot") if native else ("hv.elf", "multiboot2")
+    shutil.copy(hv if hv is not None else DEFAULT_HV, root / "boot" / kernel)
     lines = ["set timeout=0", "set default=0", 'menuentry "pvhv" {',
-             "    multiboot2 /boot/hv.elf " + " ".join(_grub_word(w) for w in args.split())]
+             f"    {loader} /boot/{kernel} " + " ".join(_grub_word(w) for w in args.split())]
     if not no_guest:
         shutil.copy(guest if guest is not None else DEFAULT_GUEST, root / "boot" / "guest.elf")
         lines.append("    module2 /boot/guest.elf guest")
@@ -346,15 +367,17 @@ def _open_sinks(quiet, out, log):
 
 def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAULT_MEM,
               iso=None, log=None, quiet=True, hv=None, guest=None, no_guest=False,
-              cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False):
+              cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False, native=False):
     """Boot once under Bochs (VMX) and return a Result (see module doc)."""
+    hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
     _check_inputs(iso, hv, guest, no_guest)
     workdir = tempfile.mkdtemp(prefix="pvhv-bochs-")
     sinks, log_file = _open_sinks(quiet, out, log)
     chunks, timed_out, proc = [], False, None
     try:
-        boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest)
+        boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest,
+                                                                       native)
         serial = Path(workdir) / "com1.log"
         serial.touch()
         rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial, bochs_model(cpu))
@@ -417,7 +440,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
 
 def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         iso=None, emu="qemu", log=None, quiet=True, hv=None, guest=None,
-        no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None):
+        no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None, native=False):
     """Boot once and return a Result. Raises RunError if it cannot start.
 
     `out` is a binary stream for the live console (default sys.stdout's
@@ -429,7 +452,8 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         return run_bochs(smp=smp, args=args, timeout=timeout,
                          mem=BOCHS_DEFAULT_MEM if mem == DEFAULT_MEM else mem, iso=iso,
                          log=log, quiet=quiet, hv=hv, guest=guest, no_guest=no_guest, cpu=cpu,
-                         deterministic=deterministic, out=out)
+                         deterministic=deterministic, out=out, native=native)
+    hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
                     no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
     _check_inputs(iso, hv, guest, no_guest)
@@ -491,6 +515,9 @@ def _parser():
                     f"CPU model, default {BOCHS_CPU_MODEL} (ryzen, zambezi, trinity_apu: SVM)")
     ap.add_argument("--deterministic", action="store_true",
                     help="single-threaded TCG with -icount shift=5,sleep=off (reproducible runs)")
+    ap.add_argument("--native", action="store_true",
+                    help="no hypervisor: boot guest.elf alone on the emulated machine "
+                         "(--args are guest words; vcpus=N uses N of the --smp CPUs)")
     ap.add_argument("--print-cmd", action="store_true", help="print the emulator command and exit")
     return ap
 
@@ -499,7 +526,7 @@ def main(argv=None):
     opts = _parser().parse_args(argv)
     common = dict(smp=opts.smp, args=opts.args, mem=opts.mem, iso=opts.iso, hv=opts.hv,
                   guest=opts.guest, no_guest=opts.no_guest, cpu=opts.cpu,
-                  deterministic=opts.deterministic, emu=opts.emu)
+                  deterministic=opts.deterministic, emu=opts.emu, native=opts.native)
     try:
         if opts.print_cmd:
             print(shlex.join(build_cmd(**common)))
