@@ -97,10 +97,11 @@ def host_info():
             "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def _run_cmd(smp, args, log, timeout, deterministic, images):
+def _run_cmd(smp, args, log, timeout, deterministic, images, native=False):
     cmd = [sys.executable, str(PVHV_RUN), "--smp", str(smp), "--args", args,
-           "--log", str(log), "--quiet", "--timeout", f"{timeout:g}",
-           "--hv", str(Path(images) / "hv.elf"), "--guest", str(Path(images) / "guest.elf")]
+           "--log", str(log), "--quiet", "--timeout", f"{timeout:g}"]
+    cmd += ["--native"] if native else ["--hv", str(Path(images) / "hv.elf")]
+    cmd += ["--guest", str(Path(images) / "guest.elf")]
     return cmd + (["--deterministic"] if deterministic else [])
 
 
@@ -173,7 +174,7 @@ class Runner:
         part = final.with_name(f".{final.name}.part")
         args = bench_matrix.cmdline(run, self.matrix.pcpus, self.defaults)
         cmd = _run_cmd(self.matrix.pcpus, args, part, run.timeout, self.deterministic,
-                       self.images)
+                       self.images, native=run.cell.k == bench_matrix.NATIVE_LEVEL)
         started = time.monotonic()
         with self.lock:
             if self.stopping:

@@ -18,6 +18,7 @@ cartesian product of its value lists (values separated by spaces or commas):
     [locks]                  # one experiment
     task       = lockstress
     overcommit = 1 2 3       # k: k VMs of P vCPUs each on P pCPUs (k-x over-commit)
+                             # `native`: the guest alone on the P CPUs, no pvhv
     lock       = ticket pvticket
     sched      = rr gang
     ple        = off on
@@ -28,7 +29,9 @@ is a hypervisor key whose values become a dimension. `vms` and `vcpus` come
 from `overcommit` and `pcpus` and may not be set.
 
 A cell boots `vms=k vcpus=P <dimensions> duration=D seed=S <args>` with
-`--smp P`. A dimension value equal to the hypervisor's default is left off
+`--smp P`; a `native` cell (k = 0) boots `vcpus=P <dimensions> ...` with
+`--native` (the same guest words; hypervisor-only keys are ignored by the
+guest). A dimension value equal to the hypervisor's default is left off
 the command line (the defaults come from a probe run, see bench.py), so that
 a baseline such as `ple=off` still runs on a hypervisor that has no `ple` key.
 """
@@ -41,6 +44,12 @@ from pathlib import Path
 
 SETTINGS = ("pcpus", "repeats", "seed", "duration", "timeout", "args")
 DERIVED = ("vms", "vcpus")
+NATIVE_LEVEL = 0                # overcommit `native`: no hypervisor
+
+
+def level_name(k):
+    """How an over-commit level is written in ids, tables and plots."""
+    return "native" if k == NATIVE_LEVEL else f"{k}x"
 TOKEN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -110,7 +119,7 @@ class Matrix:
             for k in exp.overcommit:
                 for values in itertools.product(*(exp.dims[key] for key in keys)):
                     dims = dict(zip(keys, values))
-                    parts = [exp.name, f"{k}x"] + [f"{key}_{dims[key]}" for key in varying]
+                    parts = [exp.name, level_name(k)] + [f"{key}_{dims[key]}" for key in varying]
                     out.append(Cell(exp.name, k, dims, varying, "-".join(parts),
                                     label(dims, varying)))
         return out
@@ -122,7 +131,7 @@ class Matrix:
             exp = exps[cell.experiment]
             timeout = exp.timeout
             if timeout is None:
-                timeout = 120 + 10 * cell.k * exp.duration / 1000
+                timeout = 120 + 10 * max(cell.k, 1) * exp.duration / 1000
             for rep in range(exp.repeats):
                 out.append(Run(cell, rep, exp.seed + rep, exp.duration, timeout, exp.args))
         return out
@@ -206,7 +215,8 @@ def parse(text, name="matrix"):
         sec = cp[sname]
         if "overcommit" not in sec:
             raise MatrixError(f"[{sname}] needs overcommit = (e.g. 1 2 3)")
-        over = [_int(sname, "overcommit", w, 1) for w in _words(sec["overcommit"])]
+        over = [NATIVE_LEVEL if w == "native" else _int(sname, "overcommit", w, 1)
+                for w in _words(sec["overcommit"])]
         if not over or len(set(over)) != len(over):
             raise MatrixError(f"[{sname}] overcommit: list distinct levels, e.g. 1 2 3")
         s = dict(common)
@@ -256,7 +266,7 @@ def cmdline(run, pcpus, defaults):
     hypervisor's default value (from the probe); a dimension value equal to
     it, or, for a key the hypervisor does not know, equal to the assumed
     default, is left off."""
-    words = [f"vms={run.cell.k}", f"vcpus={pcpus}"]
+    words = ([] if run.cell.k == NATIVE_LEVEL else [f"vms={run.cell.k}"]) + [f"vcpus={pcpus}"]
     for key, value in run.cell.dims.items():
         known = ASSUMED_DEFAULTS if defaults is None else defaults
         if value == known.get(key, ASSUMED_DEFAULTS.get(key)):

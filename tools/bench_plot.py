@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import bench_matrix  # noqa: E402
 import bench_report  # noqa: E402
 
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
@@ -40,7 +41,7 @@ def plot(rows, name, title, base):
             ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=lab,
                    hatch=HATCHES[i % len(HATCHES)], edgecolor="black", linewidth=0.6)
     ax.set_xticks(range(len(lv)))
-    ax.set_xticklabels([f"{k}x" for k in lv])
+    ax.set_xticklabels([bench_matrix.level_name(k) for k in lv])
     ax.set_xlabel("over-commit: k VMs of P vCPUs on P pCPUs")
     ax.set_ylabel(bench_report.METRICS[metric][0])
     values = [s[2] for s in st.values()] + [s[1] for s in st.values()]

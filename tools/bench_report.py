@@ -14,6 +14,7 @@ import statistics
 from pathlib import Path
 
 import pvhv_log
+import bench_matrix
 from bench_matrix import ASSUMED_DEFAULTS
 
 ROW_HEAD = ["experiment", "cell", "config", "overcommit", "vms", "vcpus", "pcpus"]
@@ -172,7 +173,7 @@ def row(run, pcpus, records, meta, log_path):
     passed = {w.split("=")[0] for w in words.split()} | set(cell.dims)
     status, reason = classify(records, meta, passed, cell.dims)
     r = {"experiment": cell.experiment, "cell": cell.id, "config": cell.label,
-         "overcommit": cell.k, "vms": cell.k, "vcpus": pcpus, "pcpus": pcpus}
+         "overcommit": cell.k, "vms": max(cell.k, 1), "vcpus": pcpus, "pcpus": pcpus}
     r.update(cell.dims)
     r.update({"repeat": run.rep, "seed": run.seed, "duration": run.duration,
               "status": status, "reason": reason})
@@ -340,7 +341,7 @@ def headline(rows, metric=None):
     st = cell_stats(rows, metric)
     lv = levels(rows)
     body = [[lab] + [fmt_stats(st.get((lab, k))) for k in lv] for lab in configs(rows)]
-    return table(["configuration"] + [f"{k}x" for k in lv], body)
+    return table(["configuration"] + [bench_matrix.level_name(k) for k in lv], body)
 
 
 def experiment_section(name, rows, plots=()):
@@ -362,7 +363,7 @@ def experiment_section(name, rows, plots=()):
         out += [f"Speed-up of `{reference}` (median over median; > 1: `{reference}` "
                 f"{'faster' if higher else 'lower latency'}):", "",
                 table(["over-commit"] + [f"vs {lab}" for lab in tab],
-                      [[f"{k}x"] + [f"{tab[lab][k]:.2f}" if k in tab[lab] else "-"
+                      [[bench_matrix.level_name(k)] + [f"{tab[lab][k]:.2f}" if k in tab[lab] else "-"
                                     for lab in tab] for k in lv]), ""]
     if higher:
         eff = efficiency(rows, metric)
@@ -370,7 +371,7 @@ def experiment_section(name, rows, plots=()):
         if lv and any(k in e for e in eff.values() for k in lv):
             out += ["Efficiency against the ideal fair share (per-VM throughput at k-x "
                     "divided by T1x/k of the same configuration; 1.00 = fair share):", "",
-                    table(["configuration"] + [f"{k}x" for k in lv],
+                    table(["configuration"] + [bench_matrix.level_name(k) for k in lv],
                           [[lab] + [f"{eff[lab][k]:.2f}" if k in eff[lab] else "-" for k in lv]
                            for lab in eff]), ""]
     shown = [(m, h) for m, h in DETAIL if any(_num(r.get(m)) is not None for r in ok)]
@@ -381,7 +382,7 @@ def experiment_section(name, rows, plots=()):
             if not cell:
                 continue
             good = [r for r in cell if r["status"] == "pass"]
-            body.append([lab, f"{k}x", f"{len(good)}/{len(cell)}"]
+            body.append([lab, bench_matrix.level_name(k), f"{len(good)}/{len(cell)}"]
                         + [fmt_stats(stats(r.get(m) for r in good)) for m, _ in shown])
     out += ["Every metric per cell, median (min–max) over the passing runs (latencies in "
             "TSC cycles; halts, kicks, exits and yields summed over the run's vCPUs):", "",

@@ -149,6 +149,25 @@ def test_matrix_cmdline_leaves_defaults_off():
         "vms=2 vcpus=2 task=tlbstress tlb=native duration=700 seed=10 cs=100 tlb_pages=4"
 
 
+def test_matrix_native_row_boots_the_guest_alone(tmp_path):
+    """overcommit `native` is level 0: no vms= word, `--native` and no --hv
+    on the pvhv_run command, and it reads "native" in ids and tables."""
+    m = bench_matrix.parse("[bench]\npcpus = 4\nduration = 500\n[locks]\n"
+                           "task = lockstress\novercommit = native 1\nlock = ticket pvticket\n", "t")
+    runs = {r.id: r for r in m.runs()}
+    nat = runs["locks-native-lock_ticket-r0"]
+    assert nat.cell.k == bench_matrix.NATIVE_LEVEL
+    defaults = {"lock": "pvticket", "task": "lockstress"}
+    assert bench_matrix.cmdline(nat, 4, defaults) == "vcpus=4 lock=ticket duration=500 seed=1"
+    assert bench_matrix.cmdline(runs["locks-1x-lock_ticket-r0"], 4, defaults).startswith("vms=1 ")
+    cmd = bench._run_cmd(4, "vcpus=4", tmp_path / "l", 60, False, tmp_path, native=True)
+    assert "--native" in cmd and "--hv" not in cmd
+    assert "--native" not in bench._run_cmd(4, "vms=1", tmp_path / "l", 60, False, tmp_path)
+    rows = [{"config": "ticket", "overcommit": k, "status": "pass", "throughput_vm_mean": v}
+            for k, v in ((0, 100.0), (1, 96.0))]
+    assert bench_report.headline(rows, "throughput_vm_mean").splitlines()[0].count("native") == 1
+
+
 @pytest.mark.parametrize("text, message", [
     ("[x]\novercommit = 1\n", "no \\[bench\\]"),
     ("[bench]\n", "no experiment"),
