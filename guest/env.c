@@ -93,6 +93,13 @@ static void init_native(uint32_t info_gpa)
         guest_fail(FAIL_CONFIG, "multiboot info outside mapped RAM");
     if (mb->flags & MB1_INFO_MEM)
         mem = ((uint64_t)mb->mem_upper + 1024) * 1024;
+    if (mem > GUEST_MAP_LIMIT) {
+        /* A real machine: boot32.asm mapped one page directory's worth. */
+        kprintf("guest: %lu MiB of RAM below the first hole; using the first "
+                "%llu MiB (what one page directory maps)\n", mem >> 20,
+                GUEST_MAP_LIMIT >> 20);
+        mem = GUEST_MAP_LIMIT;
+    }
     native_bi.mem_bytes = mem;
     if (mb->flags & MB1_INFO_CMDLINE && gpa_mapped(mb->cmdline, 1)) {
         const char *s = (const char *)(uintptr_t)mb->cmdline;

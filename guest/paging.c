@@ -46,46 +46,59 @@ uintptr_t paging_map_beyond(uint64_t mem_bytes)
 }
 
 #define PDPT_SLOT_BYTES (1ull << 30)
-#define MMIO_FIRST_SLOT 2           /* slot 1 is the vmm.c window */
+#define HIGH_FIRST_SLOT 2           /* slot 1 is the vmm.c window */
 #define PDPT_SLOTS_BELOW_4G 4
 
-static uint64_t mmio_pd[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
-static unsigned mmio_slot;          /* the PDPT slot mmio_pd serves, 0: none */
+/* Identity page directories for [2 GiB, 4 GiB), filled on demand: firmware
+   tables (cached) and device registers (uncached). */
+static uint64_t high_pd[PDPT_SLOTS_BELOW_4G - HIGH_FIRST_SLOT][PT_ENTRIES]
+    __attribute__((aligned(PAGE_SIZE)));
+
+/* Maps the 2 MiB page at page (2 MiB aligned) with extra PTE bits; 0 on
+   success, -1 if no identity slot can hold it. */
+static int map_2m(uint64_t page, uint64_t bits)
+{
+    unsigned slot = (unsigned)(page / PDPT_SLOT_BYTES);
+    uint64_t *e;
+
+    if (slot == 0) {
+        e = &boot_pd[page / PAGE_2M];
+    } else if (slot >= HIGH_FIRST_SLOT && slot < PDPT_SLOTS_BELOW_4G) {
+        uint64_t *pd = high_pd[slot - HIGH_FIRST_SLOT];
+        e = &pd[(page % PDPT_SLOT_BYTES) / PAGE_2M];
+        __atomic_store_n(&boot_pdpt[slot], (uintptr_t)pd | PTE_P | PTE_RW,
+                         __ATOMIC_RELEASE);
+    } else {
+        return -1;
+    }
+    if (!(*e & PTE_P) || (*e & (PTE_PCD | PTE_PWT)) != bits) {
+        *e = page | PTE_P | PTE_RW | PTE_PS | bits;
+        invlpg((uintptr_t)page);
+    }
+    return 0;
+}
 
 const void *paging_identity(uint64_t pa, uint64_t len)
 {
-    if (pa >= GUEST_MAP_LIMIT || len > GUEST_MAP_LIMIT - pa)
+    uint64_t limit = PDPT_SLOTS_BELOW_4G * PDPT_SLOT_BYTES;
+
+    if (pa >= limit || len > limit - pa)
         return 0;
-    for (uint64_t p = pa & ~(PAGE_2M - 1); p < pa + len; p += PAGE_2M) {
-        uint64_t *e = &boot_pd[p / PAGE_2M];
-        if (!(*e & PTE_P)) {
-            *e = p | PTE_P | PTE_RW | PTE_PS;
-            invlpg((uintptr_t)p);
-        }
-    }
+    for (uint64_t p = pa & ~(PAGE_2M - 1); p < pa + len; p += PAGE_2M)
+        if (map_2m(p, 0) != 0)
+            return 0;
     return (const void *)(uintptr_t)pa;
 }
 
 volatile void *paging_map_mmio(uint64_t pa)
 {
-    unsigned slot = (unsigned)(pa / PDPT_SLOT_BYTES);
     uint64_t page = pa & ~(PAGE_2M - 1);
+    unsigned slot = (unsigned)(pa / PDPT_SLOT_BYTES);
 
-    if (slot < MMIO_FIRST_SLOT || slot >= PDPT_SLOTS_BELOW_4G) {
+    if (slot < HIGH_FIRST_SLOT || map_2m(page, PTE_PCD | PTE_PWT) != 0) {
         kprintf("guest: device registers at 0x%lx: only [2 GiB, 4 GiB) can "
                 "be mapped\n", pa);
         return 0;
     }
-    if (mmio_slot && mmio_slot != slot) {
-        kprintf("guest: device registers at 0x%lx: a second 1 GiB region "
-                "(slot %u already in use)\n", pa, mmio_slot);
-        return 0;
-    }
-    mmio_slot = slot;
-    mmio_pd[(page % PDPT_SLOT_BYTES) / PAGE_2M] =
-        page | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT;
-    __atomic_store_n(&boot_pdpt[slot], (uintptr_t)mmio_pd | PTE_P | PTE_RW,
-                     __ATOMIC_RELEASE);
-    invlpg((uintptr_t)page);
     return (volatile void *)(uintptr_t)pa;
 }

@@ -22,7 +22,8 @@ int paging_map_beyond_possible(uint64_t mem_bytes);
 
 /* Native boot: makes [pa, pa + len) readable through the identity map,
    adding 2 MiB pages past the RAM where needed (firmware tables sit right
-   above the RAM the loader reports). NULL if the range reaches 1 GiB. */
+   above the RAM the loader reports). NULL if any of it lies in [1 GiB,
+   2 GiB) (virtually the vmm.c window, not identity) or above 4 GiB. */
 const void *paging_identity(uint64_t pa, uint64_t len);
 /* Native boot: identity-maps, uncached, the 2 MiB page holding pa, which
    must lie in [2 GiB, 4 GiB) (where PCs put the local APIC); returns pa as

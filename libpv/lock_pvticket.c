@@ -94,6 +94,13 @@ static void pvticket_lock(pv_spinlock_t *lock)
 
     if (pv_ticket_head(old) == me)
         goto owned;
+    /* Nothing to sleep in and no holder to watch (bare metal): the plain
+       ticket spin, so pv locks cost a native run no more than ticket. */
+    if (!pv_lock_cfg.plat->halt && !pv_lock_cfg.preempt_check) {
+        while (!served(lock, me))
+            pv_lock_cfg.plat->relax();
+        goto owned;
+    }
     /* After a spurious wake-up we spin again rather than halting at once:
        the lock is likely moving, and a stale kick is cheaper to absorb by
        spinning than by another exit to the hypervisor. */
@@ -115,7 +122,9 @@ static void pvticket_lock(pv_spinlock_t *lock)
             goto owned;
     }
 owned:
-    lock->holder = (uint16_t)(pv_lock_cfg.plat->cpu_id() + 1);
+    /* Only preempt_check reads the hint; do not pay for it otherwise. */
+    if (pv_lock_cfg.preempt_check)
+        lock->holder = (uint16_t)(pv_lock_cfg.plat->cpu_id() + 1);
 }
 
 /* Kick every CPU halted on {lock, next}. Normally there is exactly one; a
