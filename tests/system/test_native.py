@@ -10,20 +10,19 @@ import pytest
 
 import pvhv_log
 import pvhv_run
-from conftest import BOCHS_TIMEOUT_S, TIMEOUT_S, _need
 
+BOCHS_TIMEOUT_S = 150   # BIOS + GRUB take ~15 s of it
 TASKS = "task=smp,lockstress,tlbstress lock=pvticket tlb=pv duration=150"
 TASKS_1CPU = "task=smp,lockstress lock=pvticket duration=150"   # tlbstress needs a reader
 
 
 @pytest.fixture
-def native_boot(tmp_path):
+def native_boot(boot):
+    """(pvhv_run.Result, log path) of the guest booted alone."""
     def _boot(smp, args, emu="qemu"):
-        _need(pvhv_run.DEFAULT_GUEST, "guest image")
-        log = tmp_path / "serial.log"
-        res = pvhv_run.run(smp=smp, args=args, emu=emu, native=True, quiet=True, log=str(log),
-                           timeout=BOCHS_TIMEOUT_S if emu == "bochs" else TIMEOUT_S)
-        return res, log
+        kw = {"timeout": BOCHS_TIMEOUT_S} if emu == "bochs" else {}
+        run = boot(smp=smp, args=args, emu=emu, native=True, **kw)
+        return run.result, run.log_path
     return _boot
 
 
