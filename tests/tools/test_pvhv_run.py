@@ -75,6 +75,21 @@ def test_cmd_refuses_bad_options(kw, message):
         cmd_of(**kw)
 
 
+def test_cmd_native_boots_the_guest_as_the_kernel(tmp_path):
+    nat = cmd_of(native=True, guest="g.elf", args="task=smp")
+    assert nat[nat.index("-kernel") + 1] == "g.elf" and "-initrd" not in nat
+    assert nat[nat.index("-append") + 1] == "task=smp"
+    for kw, message in ((dict(iso="x.iso"), "--native cannot be used with --iso"),
+                        (dict(hv="h.elf"), "boots the guest alone"),
+                        (dict(no_guest=True), "boots the guest alone")):
+        with pytest.raises(pvhv_run.RunError, match=message):
+            cmd_of(native=True, **kw)
+    if pvhv_run.shutil.which("grub-mkrescue"):
+        pvhv_run.make_bochs_iso(tmp_path, "task=smp", hv="/dev/null", no_guest=True, native=True)
+        cfg = (tmp_path / "iso" / "boot" / "grub" / "grub.cfg").read_text()
+        assert "    multiboot /boot/guest.elf task=smp" in cfg and "module2" not in cfg
+
+
 def test_bochs_cpu_model_goes_into_the_bochsrc(tmp_path):
     """--cpu names the Bochs model; QEMU's default means Bochs' default."""
     assert pvhv_run.bochs_model(pvhv_run.DEFAULT_CPU) == pvhv_run.BOCHS_CPU_MODEL
