@@ -73,20 +73,44 @@ $(BUILD)/obj/guest/%.o: guest/%.c
 	@mkdir -p $(@D)
 	$(CC) $(FREESTANDING) -Iguest -c $< -o $@
 
-$(BUILD)/obj/boot/%.asm.o: boot/%.asm boot/layout.inc
-	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -Iboot/ $< -o $@
+# Assembler and linker constants generated from the C headers
+# (tools/gen/asm_consts.py): never typed twice.
+GEN := $(BUILD)/gen
+GEN_ASM := $(GEN)/layout.inc $(GEN)/vmx_arch.inc $(GEN)/asm_offsets.inc
 
-$(BUILD)/obj/hv/%.asm.o: hv/%.asm hv/virt/vcpu_regs.inc
+$(GEN)/layout.inc: hv/core/layout.h tools/gen/asm_consts.py
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -Iboot/ -Ihv/virt/ $< -o $@
+	$(PY) tools/gen/asm_consts.py nasm $< > $@.tmp && mv $@.tmp $@
+
+$(GEN)/layout.ld: hv/core/layout.h tools/gen/asm_consts.py
+	@mkdir -p $(@D)
+	$(PY) tools/gen/asm_consts.py ld $< HV_LOAD_ADDR > $@.tmp && mv $@.tmp $@
+
+$(GEN)/vmx_arch.inc: hv/vmx/vmx_arch.h tools/gen/asm_consts.py
+	@mkdir -p $(@D)
+	$(PY) tools/gen/asm_consts.py nasm $< VMCS_ > $@.tmp && mv $@.tmp $@
+
+$(GEN)/asm_offsets.s: tools/gen/asm_offsets.c hv/virt/vcpu.h
+	@mkdir -p $(@D)
+	$(CC) $(FREESTANDING) -MF $(GEN)/asm_offsets.d -S $< -o $@
+
+$(GEN)/asm_offsets.inc: $(GEN)/asm_offsets.s tools/gen/asm_consts.py
+	$(PY) tools/gen/asm_consts.py offsets $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/boot/%.asm.o: boot/%.asm $(GEN_ASM)
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -Iboot/ -I$(GEN)/ $< -o $@
+
+$(BUILD)/obj/hv/%.asm.o: hv/%.asm hv/virt/vcpu_regs.inc $(GEN_ASM)
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -Iboot/ -Ihv/virt/ -I$(GEN)/ $< -o $@
 
 $(BUILD)/obj/guest/%.asm.o: guest/%.asm $(wildcard guest/*.inc)
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -g -Iguest/ $< -o $@
 
-$(BUILD)/hv.elf: $(HV_OBJ) $(LIBPV_OBJ) linker/hv.ld
-	$(LD) $(LDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJ) $(LIBPV_OBJ)
+$(BUILD)/hv.elf: $(HV_OBJ) $(LIBPV_OBJ) linker/hv.ld $(GEN)/layout.ld
+	$(LD) $(LDFLAGS) -L $(GEN) -T linker/hv.ld -o $@ $(HV_OBJ) $(LIBPV_OBJ)
 
 $(BUILD)/guest.elf: $(GUEST_OBJ) $(LIBPV_OBJ) linker/guest.ld
 	$(LD) $(LDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJ) $(LIBPV_OBJ)

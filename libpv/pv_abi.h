@@ -116,6 +116,12 @@ struct pv_steal_time {
     uint32_t pad[11];
 };
 _Static_assert(sizeof(struct pv_steal_time) == 64, "kvm_steal_time is 64 bytes");
+_Static_assert(__builtin_offsetof(struct pv_steal_time, steal) == 0, "kvm_steal_time.steal");
+_Static_assert(__builtin_offsetof(struct pv_steal_time, version) == 8, "kvm_steal_time.version");
+_Static_assert(__builtin_offsetof(struct pv_steal_time, flags) == 12, "kvm_steal_time.flags");
+_Static_assert(__builtin_offsetof(struct pv_steal_time, preempted) == 16,
+               "kvm_steal_time.preempted");
+_Static_assert(__builtin_offsetof(struct pv_steal_time, pad) == 20, "kvm_steal_time.pad");
 
 /* ---- Guest console --------------------------------------------------------- */
 /* The guest's COM1: the hypervisor forwards whole lines as [vmX.vcpuY] ... */

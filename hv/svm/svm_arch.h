@@ -1,12 +1,15 @@
 /*
  * AMD SVM architectural names (AMD APM vol. 2, chapter 15 and appendix B):
- * MSRs, CPUID bits, VMCB field offsets, intercept bits and exit codes.
+ * MSRs, CPUID bits, VMCB field offsets (from vmcb_layout.h), intercept bits
+ * and exit codes.
  * Nothing else in pvhv spells these numbers.
  */
 #ifndef HV_SVM_ARCH_H
 #define HV_SVM_ARCH_H
 
 #include <stdint.h>
+
+#include "vmcb_layout.h"
 
 #define MSR_VM_CR               0xC0010114u
 #define MSR_VM_HSAVE_PA         0xC0010117u
@@ -20,71 +23,68 @@
 #define SVM_FEAT_PAUSE_FILTER   (1u << 10)
 #define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
 
-/* VMCB control area */
-#define VMCB_INTERCEPT_CR       0x000   /* u32: reads 15:0, writes 31:16 */
-#define VMCB_INTERCEPT_DR       0x004
-#define VMCB_INTERCEPT_EXC      0x008
-#define VMCB_INTERCEPT_MISC1    0x00C
-#define VMCB_INTERCEPT_MISC2    0x010
-#define VMCB_PAUSE_THRESHOLD    0x03C   /* u16 */
-#define VMCB_PAUSE_COUNT        0x03E   /* u16 */
-#define VMCB_IOPM_BASE          0x040
-#define VMCB_MSRPM_BASE         0x048
-#define VMCB_TSC_OFFSET         0x050
-#define VMCB_ASID               0x058   /* u32 */
-#define VMCB_TLB_CONTROL        0x05C   /* u8 */
-#define VMCB_VINTR              0x060   /* u64 */
-#define VMCB_INT_STATE          0x068
-#define VMCB_EXITCODE           0x070
-#define VMCB_EXITINFO1          0x078
-#define VMCB_EXITINFO2          0x080
-#define VMCB_EXITINTINFO        0x088
-#define VMCB_NP_ENABLE          0x090
-#define VMCB_EVENTINJ           0x0A8
-#define VMCB_NCR3               0x0B0
-#define VMCB_CLEAN              0x0C0   /* u32 */
-#define VMCB_NRIP               0x0C8
+/* VMCB field offsets, derived from the structs in vmcb_layout.h (the widths
+   are the struct fields'; the accessors in svm.h take these offsets). */
+#define VMCB_INTERCEPT_CR       VMCB_OFF(control.intercept_cr)
+#define VMCB_INTERCEPT_DR       VMCB_OFF(control.intercept_dr)
+#define VMCB_INTERCEPT_EXC      VMCB_OFF(control.intercept_exc)
+#define VMCB_INTERCEPT_MISC1    VMCB_OFF(control.intercept_misc1)
+#define VMCB_INTERCEPT_MISC2    VMCB_OFF(control.intercept_misc2)
+#define VMCB_PAUSE_THRESHOLD    VMCB_OFF(control.pause_threshold)
+#define VMCB_PAUSE_COUNT        VMCB_OFF(control.pause_count)
+#define VMCB_IOPM_BASE          VMCB_OFF(control.iopm_base)
+#define VMCB_MSRPM_BASE         VMCB_OFF(control.msrpm_base)
+#define VMCB_TSC_OFFSET         VMCB_OFF(control.tsc_offset)
+#define VMCB_ASID               VMCB_OFF(control.asid)
+#define VMCB_TLB_CONTROL        VMCB_OFF(control.tlb_control)
+#define VMCB_VINTR              VMCB_OFF(control.vintr)
+#define VMCB_INT_STATE          VMCB_OFF(control.int_state)
+#define VMCB_EXITCODE           VMCB_OFF(control.exitcode)
+#define VMCB_EXITINFO1          VMCB_OFF(control.exitinfo1)
+#define VMCB_EXITINFO2          VMCB_OFF(control.exitinfo2)
+#define VMCB_EXITINTINFO        VMCB_OFF(control.exitintinfo)
+#define VMCB_NP_ENABLE          VMCB_OFF(control.np_enable)
+#define VMCB_EVENTINJ           VMCB_OFF(control.eventinj)
+#define VMCB_NCR3               VMCB_OFF(control.ncr3)
+#define VMCB_CLEAN              VMCB_OFF(control.clean)
+#define VMCB_NRIP               VMCB_OFF(control.nrip)
 
-/* VMCB state save area: segment registers are 16 bytes each */
-#define VMCB_ES                 0x400
-#define VMCB_CS                 0x410
-#define VMCB_SS                 0x420
-#define VMCB_DS                 0x430
-#define VMCB_FS                 0x440
-#define VMCB_GS                 0x450
-#define VMCB_GDTR               0x460
-#define VMCB_LDTR               0x470
-#define VMCB_IDTR               0x480
-#define VMCB_TR                 0x490
-#define VMCB_SEG_SEL            0x0     /* u16 */
-#define VMCB_SEG_ATTR           0x2     /* u16 */
-#define VMCB_SEG_LIMIT          0x4     /* u32 */
-#define VMCB_SEG_BASE           0x8     /* u64 */
-#define VMCB_CPL                0x4CB   /* u8 */
-#define VMCB_EFER               0x4D0
-#define VMCB_CR4                0x548
-#define VMCB_CR3                0x550
-#define VMCB_CR0                0x558
-#define VMCB_DR7                0x560
-#define VMCB_DR6                0x568
-#define VMCB_RFLAGS             0x570
-#define VMCB_RIP                0x578
-#define VMCB_RSP                0x5D8
-#define VMCB_RAX                0x5F8
-#define VMCB_STAR               0x600
-#define VMCB_LSTAR              0x608
-#define VMCB_CSTAR              0x610
-#define VMCB_SFMASK             0x618
-#define VMCB_KERNEL_GS_BASE     0x620
-#define VMCB_SYSENTER_CS        0x628
-#define VMCB_SYSENTER_ESP       0x630
-#define VMCB_SYSENTER_EIP       0x638
-#define VMCB_CR2                0x640
-#define VMCB_G_PAT              0x668
-#define VMCB_SIZE               4096
-
-_Static_assert(VMCB_TR + 16 <= VMCB_CPL, "segment block ends before CPL");
-_Static_assert(VMCB_G_PAT + 8 <= VMCB_SIZE, "save area fits the VMCB page");
+#define VMCB_ES                 VMCB_OFF(save.es)
+#define VMCB_CS                 VMCB_OFF(save.cs)
+#define VMCB_SS                 VMCB_OFF(save.ss)
+#define VMCB_DS                 VMCB_OFF(save.ds)
+#define VMCB_FS                 VMCB_OFF(save.fs)
+#define VMCB_GS                 VMCB_OFF(save.gs)
+#define VMCB_GDTR               VMCB_OFF(save.gdtr)
+#define VMCB_LDTR               VMCB_OFF(save.ldtr)
+#define VMCB_IDTR               VMCB_OFF(save.idtr)
+#define VMCB_TR                 VMCB_OFF(save.tr)
+#define VMCB_SEG_SEL            ((unsigned)__builtin_offsetof(struct vmcb_seg, sel))
+#define VMCB_SEG_ATTR           ((unsigned)__builtin_offsetof(struct vmcb_seg, attr))
+#define VMCB_SEG_LIMIT          ((unsigned)__builtin_offsetof(struct vmcb_seg, limit))
+#define VMCB_SEG_BASE           ((unsigned)__builtin_offsetof(struct vmcb_seg, base))
+#define VMCB_CPL                VMCB_OFF(save.cpl)
+#define VMCB_EFER               VMCB_OFF(save.efer)
+#define VMCB_CR4                VMCB_OFF(save.cr4)
+#define VMCB_CR3                VMCB_OFF(save.cr3)
+#define VMCB_CR0                VMCB_OFF(save.cr0)
+#define VMCB_DR7                VMCB_OFF(save.dr7)
+#define VMCB_DR6                VMCB_OFF(save.dr6)
+#define VMCB_RFLAGS             VMCB_OFF(save.rflags)
+#define VMCB_RIP                VMCB_OFF(save.rip)
+#define VMCB_RSP                VMCB_OFF(save.rsp)
+#define VMCB_RAX                VMCB_OFF(save.rax)
+#define VMCB_STAR               VMCB_OFF(save.star)
+#define VMCB_LSTAR              VMCB_OFF(save.lstar)
+#define VMCB_CSTAR              VMCB_OFF(save.cstar)
+#define VMCB_SFMASK             VMCB_OFF(save.sfmask)
+#define VMCB_KERNEL_GS_BASE     VMCB_OFF(save.kernel_gs_base)
+#define VMCB_SYSENTER_CS        VMCB_OFF(save.sysenter_cs)
+#define VMCB_SYSENTER_ESP       VMCB_OFF(save.sysenter_esp)
+#define VMCB_SYSENTER_EIP       VMCB_OFF(save.sysenter_eip)
+#define VMCB_CR2                VMCB_OFF(save.cr2)
+#define VMCB_G_PAT              VMCB_OFF(save.g_pat)
+#define VMCB_SIZE               ((unsigned)sizeof(struct vmcb))
 
 /* Segment attributes, compressed descriptor bits 47:40 and 55:52 */
 #define SEG_ATTR_CODE32         0x0C9B

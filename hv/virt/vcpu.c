@@ -51,10 +51,6 @@ void vcpu_dump_current(void (*out)(const char *fmt, ...))
         out("no vCPU was running on this pCPU\n");
 }
 
-/* hv/virt/vcpu_regs.inc hard-codes these offsets for the world switches. */
-_Static_assert(__builtin_offsetof(struct vcpu_regs, rax) == 0, "vcpu_regs.inc R_RAX");
-_Static_assert(__builtin_offsetof(struct vcpu_regs, rdi) == 40, "vcpu_regs.inc R_RDI");
-_Static_assert(__builtin_offsetof(struct vcpu_regs, rbp) == 48, "vcpu_regs.inc R_RBP");
-_Static_assert(__builtin_offsetof(struct vcpu_regs, r8) == 56, "vcpu_regs.inc R_R8");
-_Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 112, "vcpu_regs.inc R_R15");
+/* The world switches' register offsets are generated from struct vcpu_regs
+   (tools/gen/asm_offsets.c); they take &vcpu->regs as the vCPU itself. */
 _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "world switch takes &vcpu->regs");

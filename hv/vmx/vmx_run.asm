@@ -13,9 +13,7 @@ bits 64
 section .text
 
 %include "vcpu_regs.inc"
-
-VMCS_HOST_RSP equ 0x6C14
-VMCS_HOST_RIP equ 0x6C16
+%include "vmx_arch.inc"        ; VMCS encodings, generated from vmx_arch.h
 
 RUN_EXITED       equ 0
 RUN_FAIL_INVALID equ 1
