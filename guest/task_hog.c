@@ -6,6 +6,7 @@
  * the VM's share of the machine, so its records show how much it got.
  */
 #include "tasks.h"
+#include "pv_options.h"
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
@@ -15,7 +16,7 @@
 #include "smp.h"
 #include "tsc.h"
 
-#define HOG_MAX_DURATION_MS 3600000ull
+#define HOG_MAX_DURATION_MS PV_OPT_DURATION_MAX_MS
 #define HOG_BATCH 1024          /* rounds between two looks at the clock */
 #define HOG_JSON_MAX 256
 
@@ -25,7 +26,7 @@ static uint64_t vm_start;
 
 static void configure(void)
 {
-    duration_ms = cfg_u64("duration", 2000, 1, HOG_MAX_DURATION_MS);
+    duration_ms = cfg_u64("duration", PV_OPT_DURATION_MS, 1, HOG_MAX_DURATION_MS);
 }
 
 static void burn(unsigned cpu)

@@ -17,17 +17,18 @@
 #include "hist.h"
 #include "lock.h"
 #include "lockplat.h"
+#include "pv_options.h"
 #include "report.h"
 #include "pvstring.h"
 #include "rng.h"
 #include "smp.h"
 #include "tsc.h"
 
-#define LS_MAX_LOCKS 64
+#define LS_MAX_LOCKS PV_OPT_LOCKS_MAX
 #define LS_DATA_WORDS 4      /* power of two: indexed by i & (WORDS - 1) */
 #define LS_NO_OWNER 0xFFFFFFFFu
 #define LS_MAX_WORK 10000000ull
-#define LS_MAX_DURATION_MS 3600000ull
+#define LS_MAX_DURATION_MS PV_OPT_DURATION_MAX_MS
 #define LS_SEED_MIX_VM  0x9E3779B97F4A7C15ull
 #define LS_SEED_MIX_CPU 0xBF58476D1CE4E5B9ull
 
@@ -108,14 +109,14 @@ static void configure(void)
     parse_lock_list();
     cfg.asked = cfg.phases[0];
     cfg.spin_threshold = (uint32_t)cfg_u64("spin_threshold",
-                                           PV_SPIN_THRESHOLD_DEFAULT, 1,
+                                           PV_OPT_SPIN_THRESHOLD, 1,
                                            1u << 31);
-    cfg.locks = (unsigned)cfg_u64("locks", 1, 1, LS_MAX_LOCKS);
-    cfg.cs = cfg_u64("cs", 200, 0, LS_MAX_WORK);
-    cfg.think = cfg_u64("think", 200, 0, LS_MAX_WORK);
-    cfg.duration_ms = cfg_u64("duration", 2000, 1, LS_MAX_DURATION_MS);
-    cfg.ops = cfg_u64("ops", 0, 0, UINT64_MAX);
-    cfg.seed = cfg_u64("seed", 1, 0, UINT64_MAX);
+    cfg.locks = (unsigned)cfg_u64("locks", PV_OPT_LOCKS, 1, LS_MAX_LOCKS);
+    cfg.cs = cfg_u64("cs", PV_OPT_CS, 0, LS_MAX_WORK);
+    cfg.think = cfg_u64("think", PV_OPT_THINK, 0, LS_MAX_WORK);
+    cfg.duration_ms = cfg_u64("duration", PV_OPT_DURATION_MS, 1, LS_MAX_DURATION_MS);
+    cfg.ops = cfg_u64("ops", PV_OPT_OPS, 0, UINT64_MAX);
+    cfg.seed = cfg_u64("seed", PV_OPT_SEED, 0, UINT64_MAX);
     cfg.kind = cfg.asked;
     cfg.preempt_check = 0;
     if (cfg_str("preempt_check", name, sizeof(name)) >= 0) {

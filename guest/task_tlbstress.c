@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "hist.h"
 #include "percpu.h"
+#include "pv_options.h"
 #include "pvstring.h"
 #include "report.h"
 #include "smp.h"
@@ -20,9 +21,9 @@
 #include "tsc.h"
 #include "vmm.h"
 
-#define TS_MAX_WRITERS 63     /* at least one vCPU must read */
+#define TS_MAX_WRITERS PV_OPT_TLB_WRITERS_MAX
 #define TS_MAX_GROUPS 64      /* frame generations a writer cycles through */
-#define TS_MAX_DURATION_MS 3600000ull
+#define TS_MAX_DURATION_MS PV_OPT_DURATION_MAX_MS
 
 /*
  * A frame's first qword says which window page it was filled for, and in
@@ -97,10 +98,10 @@ static void configure(void)
             cfg_bad("tlb", name, "allowed: native, pv");
         cfg.asked = strcmp(name, "native") ? TLB_PV : TLB_NATIVE;
     }
-    cfg.pages = (unsigned)cfg_u64("tlb_pages", 8, 1, VMM_WINDOW_PAGES);
-    cfg.writers = (unsigned)cfg_u64("tlb_writers", 1, 1, TS_MAX_WRITERS);
-    cfg.duration_ms = cfg_u64("duration", 2000, 1, TS_MAX_DURATION_MS);
-    cfg.ops = cfg_u64("ops", 0, 0, UINT64_MAX);
+    cfg.pages = (unsigned)cfg_u64("tlb_pages", PV_OPT_TLB_PAGES, 1, VMM_WINDOW_PAGES);
+    cfg.writers = (unsigned)cfg_u64("tlb_writers", PV_OPT_TLB_WRITERS, 1, TS_MAX_WRITERS);
+    cfg.duration_ms = cfg_u64("duration", PV_OPT_DURATION_MS, 1, TS_MAX_DURATION_MS);
+    cfg.ops = cfg_u64("ops", PV_OPT_OPS, 0, UINT64_MAX);
     tlbflush_init();
 }
 

@@ -6,6 +6,7 @@
 #include "cfg.h"
 
 #include "fmt.h"
+#include "pv_options.h"
 #include "pvstring.h"
 
 #include <stddef.h>
@@ -47,18 +48,19 @@ static const struct key keys[] = {
     { "slice", K_UINT, 1, 1000, 0, "10", "ms", F(slice_ms) },
     { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0,
       F(lock) },
-    { "spin_threshold", K_UINT, 1, 1ull << 31, 0, "32768", "spins", F(spin_threshold) },
+    { "spin_threshold", K_UINT, 1, 1ull << 31, 0, PV_OPT_STR(PV_OPT_SPIN_THRESHOLD), "spins", F(spin_threshold) },
     { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0,
       F(task) },
-    { "locks", K_UINT, 1, 64, 0, "1", "locks", F(locks) },
-    { "cs", K_UINT, 0, 1000000, 0, "200", "iterations", F(cs) },
-    { "think", K_UINT, 0, 1000000, 0, "200", "iterations", F(think) },
-    { "duration", K_UINT, 1, 3600000, 0, "2000", "ms", F(duration_ms) },
-    { "ops", K_UINT, 0, 1000000000000ull, 0, "0", "acquisitions per vCPU", F(ops) },
-    { "seed", K_UINT, 0, UINT64_MAX, 0, "1", 0, F(seed) },
+    { "locks", K_UINT, 1, PV_OPT_LOCKS_MAX, 0, PV_OPT_STR(PV_OPT_LOCKS), "locks", F(locks) },
+    { "cs", K_UINT, 0, 1000000, 0, PV_OPT_STR(PV_OPT_CS), "iterations", F(cs) },
+    { "think", K_UINT, 0, 1000000, 0, PV_OPT_STR(PV_OPT_THINK), "iterations", F(think) },
+    { "duration", K_UINT, 1, PV_OPT_DURATION_MAX_MS, 0, PV_OPT_STR(PV_OPT_DURATION_MS), "ms", F(duration_ms) },
+    { "ops", K_UINT, 0, 1000000000000ull, 0, PV_OPT_STR(PV_OPT_OPS), "acquisitions per vCPU", F(ops) },
+    { "seed", K_UINT, 0, UINT64_MAX, 0, PV_OPT_STR(PV_OPT_SEED), 0, F(seed) },
     { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0, F(tlb) },
-    { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, "8", "pages", F(tlb_pages) },
-    { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, "1", "writer vCPUs", F(tlb_writers) },
+    { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
+    { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, PV_OPT_STR(PV_OPT_TLB_WRITERS),
+      "writer vCPUs", F(tlb_writers) },
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0, F(crash) },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)", F(timeout_ms) },
     { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0, F(backend) },

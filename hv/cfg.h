@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pv_options.h"
+
 #define CFG_MAX_VMS       16
 #define CFG_MAX_VCPUS     64           /* PV_MAX_VCPUS */
 #define CFG_MAX_TOTAL_VCPUS 256
@@ -25,7 +27,7 @@
 #define CFG_MAX_OVERRIDES  32           /* vmN.key=value words per run */
 #define CFG_VALUE_MAX      64
 #define CFG_TLB_MAX_PAGES  512          /* one guest page table */
-#define CFG_TLB_MAX_WRITERS 63          /* at least one vCPU reads */
+#define CFG_TLB_MAX_WRITERS PV_OPT_TLB_WRITERS_MAX
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
 enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };

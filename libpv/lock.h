@@ -9,9 +9,10 @@
 #define PVHV_LOCK_H
 
 #include <stdint.h>
+#include "pv_options.h"
 
 #define PV_LOCK_MAX_CPUS 64
-#define PV_SPIN_THRESHOLD_DEFAULT (1u << 15)
+#define PV_SPIN_THRESHOLD_DEFAULT PV_OPT_SPIN_THRESHOLD   /* pv_options.h */
 
 /* head in bits 15:0, tail in bits 31:16; one 32-bit word. holder is only a
    hint (CPU id + 1 of the last owner, 0 = none) for waiters that watch for a
