@@ -163,6 +163,13 @@ test: deps all iso
 test-mutants: all iso unit-bins
 	bash tests/mutants.sh
 
+# Every Bochs CPU model with VMX or SVM, one boot each (~15-30 s per model;
+# issue 14): a table of model, backend, features in use, result, wall time.
+MODELS_ARGS ?=
+.PHONY: test-models
+test-models: deps all
+	$(PY) tools/test_models.py --markdown $(BUILD)/models.md $(MODELS_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 

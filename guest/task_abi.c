@@ -2,11 +2,13 @@
  * task=abi: hostile input from inside a VM. vCPU0 feeds the hypervisor
  * invalid hypercall arguments and MSR values and checks that each one is
  * refused the documented way (-errno in RAX, or #GP for an MSR) while the
- * VM keeps running. Proves "no guest input can crash the hypervisor" for
+ * VM keeps running; and that legal control-register writes the hypervisor
+ * may trap (CR0.NE) behave as on hardware. Proves "no guest input can crash the hypervisor" for
  * every check listed here, in every run that asks for it.
  */
 #include "tasks.h"
 
+#include "arch.h"
 #include "console.h"
 #include "env.h"
 #include "fmt.h"
@@ -17,6 +19,7 @@
 
 #define EXC_GP 13
 #define WRMSR_LEN 2
+#define MOV_CR4_RAX_LEN 3      /* 0F 22 E0 */
 #define RESERVED_VECTOR 8      /* below 32: not an external interrupt */
 #define BAD_GPA (1ull << 46)
 
@@ -41,6 +44,42 @@ static void expect_gp_on_wrmsr(const char *what, uint32_t msr, uint64_t val)
     if (!idt_fault_seen()) {
         failures++;
         kprintf("abi: %s: wrmsr 0x%x <- 0x%lx did not raise #GP\n", what, msr, val);
+    }
+}
+
+static uint64_t read_cr(int four)
+{
+    uint64_t v;
+    if (four)
+        __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    else
+        __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+
+/*
+ * Control-register writes a hypervisor may have to emulate (VMX keeps
+ * CR0.NE and CR4.VMXE host-owned): clearing CR0.NE is legal and must read
+ * back as written; setting CR4.VMXE is #GP with VMX hidden in CPUID.
+ */
+static void cr_checks(void)
+{
+    uint64_t cr0 = read_cr(0);
+    checks++;
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(uint64_t)CR0_NE) : "memory");
+    uint64_t seen = read_cr(0);
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+    if (seen != (cr0 & ~(uint64_t)CR0_NE) || read_cr(0) != cr0) {
+        failures++;
+        kprintf("abi: CR0 0x%lx with NE cleared read back 0x%lx (restored: 0x%lx)\n",
+                cr0, seen, read_cr(0));
+    }
+    checks++;
+    idt_expect_fault(EXC_GP, MOV_CR4_RAX_LEN);
+    __asm__ volatile("mov %0, %%cr4" : : "a"(read_cr(1) | CR4_VMXE) : "memory");
+    if (!idt_fault_seen()) {
+        failures++;
+        kprintf("abi: setting CR4.VMXE did not raise #GP (CR4 now 0x%lx)\n", read_cr(1));
     }
 }
 
@@ -79,6 +118,7 @@ static enum guest_fail_code abi_run(unsigned cpu)
                        (mem - PV_STEAL_TIME_ALIGN / 2) | PV_STEAL_TIME_ENABLE);
     expect_gp_on_wrmsr("EFER reserved bit", 0xC0000080u, 1ull << 20);
     expect_gp_on_wrmsr("unknown MSR", 0x12345678u, 0);
+    cr_checks();
 
     n = pv_snprintf(json, sizeof(json), "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u}",
                     checks, failures);

@@ -64,6 +64,7 @@ static const struct key keys[] = {
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0, F(crash) },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)", F(timeout_ms) },
     { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0, F(backend) },
+    { "nmi_test", K_ONOFF, 0, 0, "on|off", "off", 0, F(nmi_test) },
     { "hw_off", K_WORD, 0, 0, "none|vpid|preempt_timer|ple|nrips|pause_filter|flush_asid|"
       "vmcb_clean|all", "none", 0, F(hw_off) },
     { "done", K_CHOICE, 0, 0, "exit|halt|reboot", "exit", 0, F(done) },

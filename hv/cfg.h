@@ -52,6 +52,7 @@ struct cfg {
     uint64_t timeout_ms;
     char backend[8];
     char hw_off[16];           /* test key: a CPU feature pvhv must not use */
+    int nmi_test;              /* test key: pCPU 0 sends the others NMIs */
     enum cfg_done done;
     /* vmN.key=value: a guest-task key set for one VM (cfg_vm applies them). */
     unsigned nr_overrides;

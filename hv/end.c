@@ -6,6 +6,7 @@
 
 #include "report.h"
 #include "core/console.h"
+#include "core/nmi.h"
 #include "core/time.h"
 #include "core/x86.h"
 #include "virt/exit.h"
@@ -32,8 +33,14 @@ static void check_timeout(void)
     }
 }
 
+static void bsp_tick(void)
+{
+    check_timeout();
+    nmi_test_tick();
+}
+
 static const struct run_hooks hooks = {
-    .bsp_tick = check_timeout,
+    .bsp_tick = bsp_tick,
     .finish = report_and_finish,
 };
 

@@ -17,6 +17,7 @@
 #include "core/console.h"
 #include "core/idt.h"
 #include "core/lapic.h"
+#include "core/nmi.h"
 #include "core/panic.h"
 #include "core/percpu.h"
 #include "core/power.h"
@@ -110,6 +111,7 @@ void hv_main(uint32_t magic, uint64_t info)
         virt_settings.ple_gap = (uint32_t)cfg.ple_gap;
         virt_settings.ple_exits = (uint32_t)cfg.ple_exits;
         virt_settings.hw_off = virt_off_bits(cfg.hw_off);
+        nmi_test = cfg.nmi_test;
     }
     virt = virt_probe(forced, verr, sizeof(verr));
     if (!cfg_bad && virt)

@@ -11,6 +11,7 @@
 #include "pv_abi.h"
 #include "core/console.h"
 #include "core/json.h"
+#include "core/nmi.h"
 #include "core/percpu.h"
 #include "core/power.h"
 #include "core/time.h"
@@ -198,6 +199,8 @@ static void pcpu_record(struct percpu *c)
     json_u64(&j, "vmruns", c->vmruns);
     json_u64(&j, "timer_irqs", c->timer_irqs);
     json_u64(&j, "wake_irqs", c->wake_irqs);
+    json_u64(&j, "nmis", c->nmis);
+    json_u64(&j, "nmis_sent", c->nmis_sent);
     json_emit(&j);
 }
 
@@ -258,6 +261,7 @@ void report_and_finish(void)
     for (unsigned i = 0; i < nr_vms; i++)
         for (unsigned c = 0; c < vms[i].nr_vcpus; c++)
             vcpu_record(&vms[i].vcpus[c]);
+    nmi_test_settle();
     for (unsigned i = 0; i < nr_pcpus; i++)
         pcpu_record(&percpus[i]);
     sched_record();

@@ -7,6 +7,7 @@
 
 #include "layout.h"
 #include "lapic.h"
+#include "nmi.h"
 #include "panic.h"
 #include "percpu.h"
 #include "x86.h"
@@ -79,6 +80,9 @@ void isr_dispatch(struct trap_frame *f)
         for (;;)
             __asm__ volatile("cli; hlt");
     case VEC_SPURIOUS:
+        return;
+    case VEC_NMI:
+        nmi_taken();     /* no EOI: NMIs are not acknowledged at the LAPIC */
         return;
     default:
         break;

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#define VEC_NMI         2      /* architectural */
 #define VEC_EXCEPTIONS  32
 #define VEC_TIMER       0xF0   /* slice timer (LAPIC one-shot) */
 #define VEC_WAKE        0xF1   /* IPI: re-check the run queue / force an exit */

@@ -27,6 +27,7 @@
 #define APIC_LVT_MASKED      (1u << 16)
 #define APIC_TIMER_DIV_1     0xB
 #define APIC_ICR_FIXED       0x00000u
+#define APIC_ICR_NMI         0x00400u
 #define APIC_ICR_INIT        0x00500u
 #define APIC_ICR_STARTUP     0x00600u
 #define APIC_ICR_PENDING     (1u << 12)
@@ -89,6 +90,11 @@ void lapic_broadcast_others(uint8_t vector)
 {
     if (apic)
         icr_send(0, APIC_ICR_FIXED | APIC_ICR_ASSERT | APIC_ICR_ALL_BUT_SELF | vector);
+}
+
+void lapic_send_nmi(uint32_t apic_id)
+{
+    icr_send(apic_id, APIC_ICR_NMI | APIC_ICR_ASSERT);
 }
 
 void lapic_send_init(uint32_t apic_id)

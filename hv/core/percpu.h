@@ -26,6 +26,8 @@ struct percpu {
     uint64_t vmruns;
     uint64_t timer_irqs;
     uint64_t wake_irqs;
+    uint64_t nmis;                /* host NMIs taken (hv/core/nmi.c) */
+    uint64_t nmis_sent;           /* nmi_test=on: NMIs pCPU 0 sent here */
 };
 
 extern struct percpu percpus[MAX_PCPUS];

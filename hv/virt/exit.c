@@ -146,6 +146,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_INVALID_INSN] = handle_invalid_insn,
     [EXIT_ENTRY_FAIL] = handle_entry_fail,
     [EXIT_PREEMPT_TIMER] = handle_preempt_timer,
+    [EXIT_CR_ACCESS] = handle_nothing,     /* the backend emulated the write */
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

@@ -17,7 +17,8 @@ const char *const exit_reason_names[EXIT_COUNT] = {
     [EXIT_IO] = "io", [EXIT_CPUID] = "cpuid", [EXIT_MSR_READ] = "msr_read",
     [EXIT_MSR_WRITE] = "msr_write", [EXIT_SHUTDOWN] = "shutdown", [EXIT_NPF] = "npf",
     [EXIT_INVALID_INSN] = "invalid_insn", [EXIT_ENTRY_FAIL] = "entry_fail",
-    [EXIT_PREEMPT_TIMER] = "preempt_timer", [EXIT_UNKNOWN] = "unknown",
+    [EXIT_PREEMPT_TIMER] = "preempt_timer", [EXIT_CR_ACCESS] = "cr_access",
+    [EXIT_UNKNOWN] = "unknown",
 };
 
 void vcpu_skip_insn(struct vcpu *v, const struct vexit *e)

@@ -32,6 +32,7 @@ enum exit_reason {
     EXIT_INVALID_INSN,    /* a virtualization instruction: #UD to the guest */
     EXIT_ENTRY_FAIL,      /* the CPU refused the guest state */
     EXIT_PREEMPT_TIMER,
+    EXIT_CR_ACCESS,       /* a control-register write the backend emulated */
     EXIT_UNKNOWN,
     EXIT_COUNT
 };

@@ -163,13 +163,16 @@ const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned err
     vmx_caps.cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 
     /* External interrupts exit and stay pending (no acknowledge-on-exit):
-       the host takes them when vmx_vcpu_run re-enables interrupts. The
+       the host takes them when vmx_vcpu_run re-enables interrupts. NMIs
+       exit too (never delivered to the guest); vmx_vcpu_run passes them to
+       the host handler. The
        preemption timer, where the CPU has it, ends time slices without a
        host interrupt; without it the scheduler's LAPIC timer does. */
     vmx_caps.pin = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
-                               PIN_EXT_INT_EXIT | PIN_PREEMPT_TIMER, &miss);
-    if (miss & PIN_EXT_INT_EXIT)
-        return refuse(err, errlen, "external-interrupt exiting", miss & PIN_EXT_INT_EXIT);
+                               PIN_EXT_INT_EXIT | PIN_NMI_EXIT | PIN_PREEMPT_TIMER, &miss);
+    if (miss & (PIN_EXT_INT_EXIT | PIN_NMI_EXIT))
+        return refuse(err, errlen, "external-interrupt or NMI exiting",
+                      miss & (PIN_EXT_INT_EXIT | PIN_NMI_EXIT));
     if (virt_settings.hw_off & VIRT_OFF_PREEMPT_TIMER)
         vmx_caps.pin &= ~PIN_PREEMPT_TIMER;   /* an allowed-0 control: never forced on */
     vmx_caps.has_preempt_timer = (vmx_caps.pin & PIN_PREEMPT_TIMER) != 0;

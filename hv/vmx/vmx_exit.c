@@ -133,6 +133,12 @@ static void translate_exit(uint32_t reason, struct vexit *e)
     e->info1 = qual;
     e->info2 = vmread(VMCS_EXIT_INTR_INFO);
     switch (reason & VMX_EXIT_REASON_MASK) {
+    case VMX_EXIT_EXCEPTION:   /* the exception bitmap is 0: only host NMIs */
+        if ((e->info2 & INTR_INFO_TYPE_MASK) != INTR_TYPE_NMI)
+            e->reason = EXIT_UNKNOWN;
+        else
+            e->reason = EXIT_INTR;   /* vmx_vcpu_run already ran the NMI handler */
+        break;
     case VMX_EXIT_EXT_INTR:
     case VMX_EXIT_INIT:
     case VMX_EXIT_SIPI:
@@ -145,6 +151,9 @@ static void translate_exit(uint32_t reason, struct vexit *e)
         break;
     case VMX_EXIT_TRIPLE_FAULT:
         e->reason = EXIT_SHUTDOWN;
+        break;
+    case VMX_EXIT_CR_ACCESS:
+        e->reason = EXIT_CR_ACCESS;   /* emulated by vmx_cr_access() */
         break;
     case VMX_EXIT_CPUID:
         e->reason = EXIT_CPUID;
@@ -260,6 +269,15 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
         arm_preempt_timer(vx);
     cpu->vmruns++;
     int r = vmx_world_switch(&v->regs, vx->launched);
+    /* A host NMI exited the guest (NMI exiting) and was consumed by the
+       exit: hand it to the host's handler, whose IRET also ends the NMI
+       blocking the exit left behind. */
+    if (r == VMX_RUN_EXITED &&
+        (vmread(VMCS_EXIT_REASON) & (VMX_EXIT_ENTRY_FAILED | VMX_EXIT_REASON_MASK)) ==
+            VMX_EXIT_EXCEPTION &&
+        (vmread(VMCS_EXIT_INTR_INFO) & (INTR_INFO_VALID | INTR_INFO_TYPE_MASK)) ==
+            (INTR_INFO_VALID | INTR_TYPE_NMI))
+        __asm__ volatile("int $2" ::: "memory");
     irq_enable();    /* a host interrupt that caused the exit is taken here */
 
     if (r != VMX_RUN_EXITED) {
@@ -273,6 +291,8 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
             vx->launched = 1;
             sync_from_vmcs(v, vx);
             translate_exit(reason, e);
+            if (e->reason == EXIT_CR_ACCESS)
+                vmx_cr_access(v, e);
         }
     }
     vmcs_put(v);
