@@ -365,6 +365,38 @@ def judge_bochs(timed_out, timeout, records):
     return True, f"pass: {end.get('reason', 'end status pass')}"
 
 
+BOCHS_PROMPT = re.compile(rb"<bochs:(\d+)> ")
+
+
+def _answer(proc, line):
+    try:
+        proc.stdin.write(line)
+        proc.stdin.flush()
+    except OSError:
+        pass
+
+
+def _continue_debugger_stops(proc):
+    """Bochs' debugger stops at start-up (answered at once) and again when
+    an SVM guest triple-faults: Bochs 2.7 breaks into the debugger before it
+    looks at the SHUTDOWN intercept (cpu/exception.cc). Every later prompt
+    on Bochs' terminal gets `c` too, so the intercept exits to pvhv."""
+    answered, tail = {1}, b""
+    while True:
+        try:
+            data = proc.stdout.read1(4096)
+        except (OSError, ValueError):
+            return
+        if not data:
+            return
+        tail = (tail + data)[-256:]
+        for m in BOCHS_PROMPT.finditer(tail):
+            n = int(m.group(1))
+            if n not in answered:
+                answered.add(n)
+                _answer(proc, b"c\n")
+
+
 def _open_sinks(quiet, out, log):
     """Where serial output goes: the console (unless quiet) and the log
     file. Returns (sinks, log_file or None); the caller closes the file."""
@@ -395,15 +427,12 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
         rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial, bochs_model(cpu))
         cmd = bochs_cmd(rc)
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, start_new_session=True, cwd=workdir)
         except OSError as e:
             raise RunError(f"cannot start {cmd[0]}: {e.strerror}") from e
-        try:
-            proc.stdin.write(b"c\n")     # leave Bochs' start-up debugger prompt
-            proc.stdin.flush()
-        except OSError:
-            pass
+        _answer(proc, b"c\n")     # leave Bochs' start-up debugger prompt
+        threading.Thread(target=_continue_debugger_stops, args=(proc,), daemon=True).start()
         started = time.monotonic()
         end_at = None
         with open(serial, "rb") as f:

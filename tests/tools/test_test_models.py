@@ -49,3 +49,8 @@ def test_table_has_one_row_per_model():
     text = test_models.table(rows)
     assert text.splitlines()[0].startswith("| model | backend | features in use |")
     assert "| ryzen | svm | npt nrip_save | pass | 12.3 s |" in text
+
+
+def test_32bit_model_is_listed_not_booted():
+    row = test_models.run_model("core_duo_t2400_yonah", "vms=1", 1, 1)
+    assert row["verdict"] == "not booted" and row["ok"] and "x86-64" in row["detail"]
