@@ -14,7 +14,6 @@
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
 #define CR4_PAE (1u << 5)
-#define CR4_VMXE (1u << 13)     /* reserved unless CPUID offers VMX (hidden here) */
 
 /* MSRs. */
 #define MSR_EFER 0xC0000080u

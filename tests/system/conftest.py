@@ -7,6 +7,7 @@ it runs pytest; a missing image makes the test FAIL with a clear message
 (a skipped system test would hide a broken build).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -145,9 +146,10 @@ BOCHS_TIMEOUT_S = 150   # per Bochs boot (BIOS + GRUB alone take ~15 s)
 
 # Three independent implementations of the hardware (issue 14): AMD SVM
 # under QEMU TCG, Intel VMX under Bochs, AMD SVM under Bochs (BOCHS_AMD_MODEL:
-# NRIP save, pause filter, flush-by-ASID). A parameter is "backend" or
+# NRIP save, pause filter, flush-by-ASID; PVHV_BOCHS_AMD_MODEL=zambezi or
+# trinity_apu runs the same tests there). A parameter is "backend" or
 # "backend@bochs_model"; backend_name() gives the backend.
-BOCHS_AMD_MODEL = "ryzen"
+BOCHS_AMD_MODEL = os.environ.get("PVHV_BOCHS_AMD_MODEL", "ryzen")
 BACKENDS = [
     pytest.param("svm", id="svm-qemu"),
     pytest.param("vmx", id="vmx-bochs", marks=pytest.mark.bochs),

@@ -39,8 +39,8 @@ def test_runs_without_optional_features(backend_boot, param):
     assert sum(r["exits"]["preempt_timer"] for r in hv) == 0, run.context()
     assert all(r["stale_reads"] == 0 for r in run.kind("tlb_vm")), run.context()
     assert_nmis_all_taken(run)
-    # task=abi: CR0.NE cleared and read back, CR4.VMXE refused with #GP;
-    # under VMX both writes exit (host-owned bits) and are emulated.
+    # task=abi: CR0.NE cleared, read back and restored; under VMX both
+    # writes exit (CR0.NE is host-owned) and are emulated.
     abi = run.kind("abi")
     assert len(abi) == 2 and all(r["failures"] == 0 and r["checks"] > 0 for r in abi), \
         run.context()
