@@ -372,7 +372,8 @@ def main(argv=None):
     jobs = opts.jobs or (cores if info["deterministic"] else max(1, cores // matrix.pcpus))
     if opts.dry_run:
         for r in runs:
-            print(f"{r.id}: --smp {matrix.pcpus} --args '"
+            native = " --native" if r.cell.k == bench_matrix.NATIVE_LEVEL else ""
+            print(f"{r.id}:{native} --smp {matrix.pcpus} --args '"
                   f"{bench_matrix.cmdline(r, matrix.pcpus, info.get('defaults'))}'")
         return 0
     (out / "logs").mkdir(parents=True, exist_ok=True)
