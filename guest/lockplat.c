@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "env.h"
 #include "hypercall.h"
+#include "lockinfo.h"
 #include "percpu.h"
 #include "steal.h"
 
@@ -13,7 +14,7 @@ static unsigned long plat_irq_save(void) { return irq_save_flags(); }
 static void plat_irq_restore(unsigned long f) { irq_restore_flags(f); }
 /* The lock calls this with interrupts off: only a kick (or the kicked latch
    set by an earlier kick) ends the halt. */
-static void plat_halt(void) { halt_irqs_off(); }
+static void plat_halt(void) { lockinfo_halt(); }
 static void plat_kick(unsigned cpu) { hc_kick_cpu(cpu); }
 static void plat_relax(void) { cpu_relax(); }
 static int plat_vcpu_is_preempted(unsigned cpu) { return vcpu_is_preempted(cpu); }

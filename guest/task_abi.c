@@ -24,6 +24,7 @@
 
 static unsigned checks, failures;
 static struct pv_steal_time probe_area __attribute__((aligned(PV_STEAL_TIME_ALIGN)));
+static struct pv_lockinfo probe_lockinfo __attribute__((aligned(PV_LOCKINFO_ALIGN)));
 
 static void expect_ret(const char *what, long got, long want)
 {
@@ -103,6 +104,17 @@ static enum guest_fail_code abi_run(unsigned cpu)
                hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)json, PV_REPORT_MAX, 0, 0), -PV_E2BIG);
     expect_ret("SCHED_YIELD bad APIC ID", hypercall4(PV_HC_SCHED_YIELD, 4096, 0, 0, 0), -PV_EINVAL);
     expect_ret("unknown hypercall", hypercall4(PV_HC_BASE + 99, 0, 0, 0, 0), -PV_ENOSYS);
+    uint64_t li = (uint64_t)(uintptr_t)&probe_lockinfo;
+    expect_ret("LOCKINFO misaligned GPA",
+               hypercall4(PV_HC_LOCKINFO, li + 8, PV_LOCKINFO_ENABLE, 0, 0), -PV_EINVAL);
+    expect_ret("LOCKINFO GPA outside RAM",
+               hypercall4(PV_HC_LOCKINFO, mem, PV_LOCKINFO_ENABLE, 0, 0), -PV_EFAULT);
+    expect_ret("LOCKINFO GPA far outside RAM",
+               hypercall4(PV_HC_LOCKINFO, BAD_GPA, PV_LOCKINFO_ENABLE, 0, 0), -PV_EFAULT);
+    expect_ret("LOCKINFO unknown flags",
+               hypercall4(PV_HC_LOCKINFO, li, PV_LOCKINFO_ENABLE | 2, 0, 0), -PV_EINVAL);
+    expect_ret("LOCKINFO valid", hypercall4(PV_HC_LOCKINFO, li, PV_LOCKINFO_ENABLE, 0, 0), 0);
+    expect_ret("LOCKINFO off", hypercall4(PV_HC_LOCKINFO, 0, 0, 0, 0), 0);
     expect_gp_on_wrmsr("steal time misaligned GPA", PV_MSR_STEAL_TIME,
                        (area + 8) | PV_STEAL_TIME_ENABLE);
     expect_gp_on_wrmsr("steal time GPA outside RAM", PV_MSR_STEAL_TIME,

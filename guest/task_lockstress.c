@@ -16,6 +16,7 @@
 #include "fmt.h"
 #include "hist.h"
 #include "lock.h"
+#include "lockinfo.h"
 #include "lockplat.h"
 #include "pv_options.h"
 #include "report.h"
@@ -195,6 +196,7 @@ static void stress(unsigned cpu, struct ls_vcpu *me)
                    ((uint64_t)(cpu + 1) * LS_SEED_MIX_CPU);
     uint64_t deadline = rdtsc() + tsc_ms_to_cycles(cfg.duration_ms);
 
+    lockinfo_task_begin(cpu);
     for (;;) {
         unsigned idx;
         uint64_t t0, t1;
@@ -203,18 +205,44 @@ static void stress(unsigned cpu, struct ls_vcpu *me)
             break;
         idx = cfg.locks > 1 ? (unsigned)pv_rng_below(&rng, cfg.locks) : 0;
         t0 = rdtsc();
-        pv_spin_lock(&locks[idx].lock);
+        lockinfo_lock(&locks[idx].lock);
         t1 = rdtsc();
         critical(&locks[idx], cpu, me);
-        pv_spin_unlock(&locks[idx].lock);
+        lockinfo_unlock(&locks[idx].lock);
         pv_hist_add(&me->latency, t1 - t0);
         me->acquisitions++;
         me->per_lock[idx]++;
         think();
     }
+    lockinfo_task_end(cpu);
     for (unsigned l = 0; l < cfg.locks; l++)
         __atomic_add_fetch(&locks[l].acquisitions, me->per_lock[l],
                            __ATOMIC_ACQ_REL);
+}
+
+static void print_waste(const char *what, unsigned id, const struct lockinfo_stats *li)
+{
+    uint64_t spin, halt, waste;
+
+    lockinfo_fracs(li, &spin, &halt, &waste);
+    kprintf("lockstress %s %u: spin_waste=%lu.%04lu (spin %lu.%04lu halt %lu.%04lu) "
+            "lhp=%lu waiter_preempt=%lu\n", what, id,
+            waste / LOCKINFO_PARTS, waste % LOCKINFO_PARTS, spin / LOCKINFO_PARTS,
+            spin % LOCKINFO_PARTS, halt / LOCKINFO_PARTS, halt % LOCKINFO_PARTS,
+            li->lhp, li->waiter_preempt);
+}
+
+/* Appends the lockinfo fields and the closing brace at buf + len. */
+static int with_lockinfo(char *buf, size_t n, size_t len, const struct lockinfo_stats *li)
+{
+    int k;
+
+    if (len >= n)
+        return 0;
+    k = lockinfo_json(buf + len, n - len, li);
+    if (len + (size_t)k >= n)
+        return k;
+    return k + pv_snprintf(buf + len + (size_t)k, n - len - (size_t)k, "}");
 }
 
 static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
@@ -232,10 +260,11 @@ static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
                     ",\"slow_path\":%lu,\"halts\":%lu,\"kicks_sent\":%lu,"
                     "\"spurious_wakeups\":%lu,\"preempted_holder\":%lu,"
                     "\"steals\":%lu,"
-                    "\"preempt_check\":%s,\"violations\":%lu}",
+                    "\"preempt_check\":%s,\"violations\":%lu",
                     st->slow_path, st->halts, st->kicks_sent,
                     st->spurious_wakeups, st->preempted_holder, st->steals,
                     cfg.preempt_check ? "true" : "false", me->violations);
+    c += with_lockinfo(me->json, n, (size_t)(a + b + c), lockinfo_stats(cpu));
     if ((size_t)(a + b + c) >= n)
         kprintf("lockstress vcpu %u: report would need %d bytes, dropped\n",
                 cpu, a + b + c);
@@ -248,6 +277,7 @@ static void report_vcpu(unsigned cpu, struct ls_vcpu *me)
             pv_hist_percentile(&me->latency, 99), me->latency.max,
             st->slow_path, st->halts, st->kicks_sent, st->spurious_wakeups,
             me->violations);
+    print_waste("vcpu", cpu, lockinfo_stats(cpu));
 }
 
 /* vCPU0, after everyone finished: the VM-wide line and the verdict. */
@@ -256,12 +286,14 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
     uint64_t acq = 0, viol = 0, mismatches = 0, hz = env.bi->tsc_hz, tput;
     unsigned n = env.bi->nr_vcpus;
     const char *name = pv_lock_kind_name(cfg.kind);
-    char json[512];
+    char json[1024];
     int len;
+    struct lockinfo_stats li = { 0 };
 
     for (unsigned i = 0; i < n; i++) {
         acq += vcpus[i].acquisitions;
         viol += vcpus[i].violations;
+        lockinfo_add(&li, lockinfo_stats(i));
     }
     for (unsigned l = 0; l < cfg.locks; l++) {
         if (locks[l].counter != locks[l].acquisitions) {
@@ -277,17 +309,19 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
                       "\"vcpus\":%u,\"acquisitions\":%lu,"
                       "\"elapsed_cycles\":%lu,\"tsc_hz\":%lu,"
                       "\"throughput\":%lu,\"violations\":%lu,"
-                      "\"counter_mismatches\":%lu,\"slow_path_enabled\":%s}",
+                      "\"counter_mismatches\":%lu,\"slow_path_enabled\":%s",
                       name, cfg.phase, cfg.locks, n, acq, elapsed, hz, tput,
                       viol, mismatches,
                       (cfg.kind == PV_LOCK_PVTICKET || cfg.kind == PV_LOCK_PVQSPIN) &&
                           lockplat_can_sleep()
                           ? "true" : "false");
+    len += with_lockinfo(json, sizeof(json), (size_t)len, &li);
     report_json(json, (size_t)len);
     kprintf("lockstress vm %u: %s locks=%u vcpus=%u acq=%lu in %lu cycles "
             "= %lu/s, violations=%lu counter_mismatches=%lu\n",
             env.bi->vm_id, name, cfg.locks, n, acq, elapsed, tput, viol,
             mismatches);
+    print_waste("vm", env.bi->vm_id, &li);
     return viol || mismatches ? FAIL_VIOLATIONS : FAIL_NONE;
 }
 
@@ -295,7 +329,11 @@ static enum guest_fail_code run(unsigned cpu)
 {
     struct ls_vcpu *me = &vcpus[cpu];
     enum guest_fail_code verdict = FAIL_NONE;
+    long err = lockinfo_register(cpu);
 
+    if (err)
+        kprintf("lockstress vcpu %u: PV_HC_LOCKINFO failed (%ld): lhp and "
+                "waiter_preempt stay 0\n", cpu, err);
     /* cfg.phase is written by vCPU0 only, between barriers. */
     for (unsigned p = 0; p < cfg.nphases; p++) {
         uint64_t elapsed = 0;

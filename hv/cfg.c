@@ -63,6 +63,9 @@ static const struct key keys[] = {
       "writer vCPUs", F(tlb_writers) },
     { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0, F(crash) },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)", F(timeout_ms) },
+    { "trace", K_ONOFF, 0, 0, "on|off", "off", 0, F(trace) },
+    { "trace_events", K_UINT, CFG_TRACE_MIN_EVENTS, CFG_TRACE_MAX_EVENTS, 0, "16384",
+      "events per pCPU", F(trace_events) },
     { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0, F(backend) },
     { "nmi_test", K_ONOFF, 0, 0, "on|off", "off", 0, F(nmi_test) },
     { "hw_off", K_WORD, 0, 0, "none|vpid|preempt_timer|ple|nrips|pause_filter|flush_asid|"

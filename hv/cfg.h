@@ -28,6 +28,8 @@
 #define CFG_VALUE_MAX      64
 #define CFG_TLB_MAX_PAGES  512          /* one guest page table */
 #define CFG_TLB_MAX_WRITERS PV_OPT_TLB_WRITERS_MAX
+#define CFG_TRACE_MIN_EVENTS 16
+#define CFG_TRACE_MAX_EVENTS (1ull << 22) /* 64 MiB per pCPU */
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
 enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };
@@ -50,6 +52,8 @@ struct cfg {
     enum cfg_crash crash;
     uint64_t crash_vm;
     uint64_t timeout_ms;
+    int trace;                 /* trace=on: scheduling events per pCPU */
+    uint64_t trace_events;     /* per-pCPU trace buffer, in events */
     char backend[8];
     char hw_off[16];           /* test key: a CPU feature pvhv must not use */
     int nmi_test;              /* test key: pCPU 0 sends the others NMIs */

@@ -28,6 +28,7 @@
 #include "mm/page.h"
 #include "pv/pv.h"
 #include "sched/sched.h"
+#include "trace/trace.h"
 #include "virt/run.h"
 #include "virt/virt.h"
 #include "virt/vm.h"
@@ -164,6 +165,8 @@ void hv_main(uint32_t magic, uint64_t info)
         report_error(key, 0, err);
         power_finish(0, "could not build the VMs");
     }
+    if (trace_init(&cfg))
+        fail("trace_events", 0, "not enough free memory for the trace buffers");
     smp_release();
     run_loop();
 }

@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "core/x86.h"
 #include "sched/sched.h"
+#include "trace/trace.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
 
@@ -27,7 +28,8 @@ static const char *const hc_names[HC_STAT_COUNT] = {
     [HC_STAT_KICK_CPU] = "kick_cpu", [HC_STAT_SEND_IPI] = "send_ipi",
     [HC_STAT_SCHED_YIELD] = "sched_yield", [HC_STAT_VCPU_START] = "vcpu_start",
     [HC_STAT_REPORT] = "report", [HC_STAT_VM_DONE] = "vm_done",
-    [HC_STAT_CONSOLE_WRITE] = "console_write", [HC_STAT_INVALID] = "invalid",
+    [HC_STAT_CONSOLE_WRITE] = "console_write", [HC_STAT_LOCKINFO] = "lockinfo",
+    [HC_STAT_INVALID] = "invalid",
 };
 
 static void cpu_brand(char *out)
@@ -163,6 +165,9 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "tlb_flushes_on_entry", s->tlb_flushes_on_entry);
     json_u64(&j, "pause_exits", s->pause_exits);
     json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
+    json_u64(&j, "lhp", s->lhp);
+    json_u64(&j, "waiter_preempt", s->waiter_preempts);
+    json_bool(&j, "lockinfo_registered", v->lockinfo_on);
     json_u64(&j, "ple_exits", s->ple_exits);
     json_u64(&j, "directed_yields", ss->directed_yields);
     json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
@@ -183,6 +188,13 @@ static void vm_record(struct vm *vm)
     json_str(&j, "reason", vm->reason);
     json_u64(&j, "guest_status", vm->guest_status);
     json_u64(&j, "coskew_ns", cycles_to_ns(vm->sg.coskew_cycles));
+    uint64_t lhp = 0, wpre = 0;
+    for (unsigned c = 0; c < vm->nr_vcpus; c++) {
+        lhp += vm->vcpus[c].stats.lhp;
+        wpre += vm->vcpus[c].stats.waiter_preempts;
+    }
+    json_u64(&j, "lhp", lhp);
+    json_u64(&j, "waiter_preempt", wpre);
     json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
                                ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
     json_emit(&j);
@@ -220,8 +232,9 @@ static void sched_record(void)
 static void human_tables(void)
 {
     hv_printf("\n== pvhv: hypervisor statistics (times in ms) ==\n");
-    hv_printf("%-10s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "vcpu", "exits", "hcalls",
-              "hlt", "io", "run", "runnable", "blocked", "switch", "migr", "kicks_in");
+    hv_printf("%-10s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s %6s\n", "vcpu", "exits",
+              "hcalls", "hlt", "io", "run", "runnable", "blocked", "switch", "migr",
+              "kicks_in", "lhp", "wpre");
     for (unsigned i = 0; i < nr_vms; i++) {
         for (unsigned c = 0; c < vms[i].nr_vcpus; c++) {
             struct vcpu *v = &vms[i].vcpus[c];
@@ -232,12 +245,12 @@ static void human_tables(void)
                 total += s->exits[r];
             char name[16];
             pv_snprintf(name, sizeof(name), "vm%u.%u", i, c);
-            hv_printf("%-10s %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu\n", name, total,
-                      s->exits[EXIT_HYPERCALL], s->exits[EXIT_HLT], s->exits[EXIT_IO],
-                      ms_of(ss->state_cycles[VCPU_RUNNING]),
+            hv_printf("%-10s %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %8lu %6lu %6lu\n",
+                      name, total, s->exits[EXIT_HYPERCALL], s->exits[EXIT_HLT],
+                      s->exits[EXIT_IO], ms_of(ss->state_cycles[VCPU_RUNNING]),
                       ms_of(ss->state_cycles[VCPU_RUNNABLE]),
                       ms_of(ss->state_cycles[VCPU_BLOCKED]), ss->switches, ss->migrations,
-                      s->kicks_received);
+                      s->kicks_received, s->lhp, s->waiter_preempts);
         }
     }
     hv_printf("%-10s %10s %10s %10s\n", "pcpu", "idle_ms", "busy_ms", "vmruns");
@@ -258,6 +271,7 @@ void report_and_finish(void)
         while (__atomic_load_n(&percpus[i].online, __ATOMIC_ACQUIRE) != 2 && rdtsc() < deadline)
             cpu_relax();
     human_tables();
+    trace_report();
     for (unsigned i = 0; i < nr_vms; i++)
         for (unsigned c = 0; c < vms[i].nr_vcpus; c++)
             vcpu_record(&vms[i].vcpus[c]);

@@ -42,6 +42,9 @@
                                                 JSON object, see below */
 #define PV_HC_VM_DONE       (PV_HC_BASE + 3) /* RBX = 0 pass, else fail code */
 #define PV_HC_CONSOLE_WRITE (PV_HC_BASE + 4) /* RBX = GPA, RCX = length */
+#define PV_HC_LOCKINFO      (PV_HC_BASE + 5) /* RBX = GPA of the calling vCPU's
+                                                struct pv_lockinfo, RCX = flags
+                                                (PV_LOCKINFO_ENABLE or 0) */
 
 /* Errors returned in RAX, negated (KVM's values). */
 #define PV_EPERM      1
@@ -122,6 +125,30 @@ _Static_assert(__builtin_offsetof(struct pv_steal_time, flags) == 12, "kvm_steal
 _Static_assert(__builtin_offsetof(struct pv_steal_time, preempted) == 16,
                "kvm_steal_time.preempted");
 _Static_assert(__builtin_offsetof(struct pv_steal_time, pad) == 20, "kvm_steal_time.pad");
+
+/* ---- Lock state the guest publishes (pvhv's own; KVM has none) ---------- */
+/*
+ * Each vCPU may register one 64-byte area with PV_HC_LOCKINFO (GPA aligned to
+ * PV_LOCKINFO_ALIGN, wholly inside guest RAM; flags 0 unregisters). The two
+ * words split in halves: the guest owns the low 32 bits (how many locks it
+ * holds / whether it is waiting for one), the hypervisor adds 1 to the high
+ * 32 bits (PV_LOCKINFO_PREEMPT_ONE) every time it takes the vCPU off a pCPU
+ * while it is runnable. The guest changes its half with one lock xadd, so
+ * the old high half tells it exactly how many preemptions fell inside its
+ * own window, which the hypervisor classifies by the low half it saw.
+ */
+#define PV_LOCKINFO_ENABLE       (1ull << 0)
+#define PV_LOCKINFO_ALIGN        64
+#define PV_LOCKINFO_COUNT_MASK   0xFFFFFFFFull
+#define PV_LOCKINFO_PREEMPT_SHIFT 32
+#define PV_LOCKINFO_PREEMPT_ONE  (1ull << PV_LOCKINFO_PREEMPT_SHIFT)
+
+struct pv_lockinfo {
+    uint64_t held;       /* low: locks held now; high: preemptions seen */
+    uint64_t waiting;    /* low: waiting for a lock (spin or halt); high: ditto */
+    uint64_t pad[6];
+};
+_Static_assert(sizeof(struct pv_lockinfo) == PV_LOCKINFO_ALIGN, "pv_lockinfo is 64 bytes");
 
 /* ---- Guest console --------------------------------------------------------- */
 /* The guest's COM1: the hypervisor forwards whole lines as [vmX.vcpuY] ... */

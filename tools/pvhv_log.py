@@ -262,7 +262,9 @@ def _section_lock_vcpu(records):
             ("p99", "latency.p99"), ("max", "latency.max"),
             ("slow_path", "slow_path"), ("halts", "halts"),
             ("kicks_sent", "kicks_sent"), ("spurious", "spurious_wakeups"),
-            ("violations", "violations")]
+            ("violations", "violations"), ("spin_waste", "spin_waste"),
+            ("spin_frac", "spin_frac"), ("halt_frac", "halt_frac"), ("lhp", "lhp"),
+            ("waiter_preempt", "waiter_preempt")]
     return ["## Locks per vCPU (latency in TSC cycles)", "",
             _table([c for c, _ in cols], [[_get(r, k) for _, k in cols] for r in rows])]
 
@@ -272,7 +274,8 @@ def _section_lock_vm(records):
     if not rows:
         return []
     cols = ["vm", "lock", "locks", "vcpus", "acquisitions", "elapsed_cycles",
-            "throughput", "violations", "counter_mismatches"]
+            "throughput", "spin_waste", "spin_frac", "halt_frac", "lhp", "waiter_preempt",
+            "violations", "counter_mismatches"]
     return ["## Lock throughput per VM", "",
             _table(cols, [[_get(r, c) for c in cols] for r in rows])]
 
@@ -283,12 +286,12 @@ def _section_hv_vcpu(records):
         return []
     out = ["## Hypervisor: vCPUs", "", _table(
         ["vm", "vcpu", "pcpu_last", "run ms", "runnable ms", "blocked ms",
-         "switches", "migrations", "kicks_received", "kick_to_run p50",
-         "kick_to_run p99", "kick_to_run max"],
+         "switches", "migrations", "kicks_received", "lhp", "waiter_preempt",
+         "kick_to_run p50", "kick_to_run p99", "kick_to_run max"],
         [[_get(r, "vm"), _get(r, "vcpu"), _get(r, "pcpu_last"),
           _ms(r.get("run_ns")), _ms(r.get("runnable_ns")), _ms(r.get("blocked_ns")),
           _get(r, "switches"), _get(r, "migrations"), _get(r, "kicks_received"),
-          _get(r, "kick_to_run.p50"), _get(r, "kick_to_run.p99"),
+          _get(r, "lhp"), _get(r, "waiter_preempt"), _get(r, "kick_to_run.p50"), _get(r, "kick_to_run.p99"),
           _get(r, "kick_to_run.max")] for r in rows])]
     for field, title in (("exits", "exits by reason"), ("hypercalls", "hypercalls")):
         counts = [r.get(field) if isinstance(r.get(field), dict) else {} for r in rows]
@@ -321,15 +324,23 @@ def _section_pcpu(records):
             _table(["pcpu", "idle ms", "busy ms", "idle %", "vmruns"], table)]
 
 
+def _section_trace(records):
+    batches = of_kind(records, "trace")
+    if not batches:
+        return []
+    return ["## Trace", "", f"{len(batches)} `trace` batch record(s); "
+            "draw them with tools/pvhv_trace.py (timeline PNG/SVG, Chrome trace JSON)."]
+
+
 # Kinds with a section of their own; anything else is listed generically.
 SECTIONS = {
     "run": _section_run, "end": _section_end, "error": _section_errors,
     "vm": _section_vms, "smp": _section_smp, "lock_vcpu": _section_lock_vcpu,
     "lock_vm": _section_lock_vm, "hv_vcpu": _section_hv_vcpu,
-    "pcpu": _section_pcpu,
+    "pcpu": _section_pcpu, "trace": _section_trace,
 }
 ORDER = ["run", "end", "error", "vm", "smp", "lock_vcpu", "lock_vm",
-         "hv_vcpu", "pcpu"]
+         "hv_vcpu", "pcpu", "trace"]
 
 
 def _section_other(records, kind):

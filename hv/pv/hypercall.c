@@ -9,7 +9,9 @@
 #include "fmt.h"
 #include "pv_abi.h"
 #include "pvstring.h"
+#include "lockinfo.h"
 #include "../core/console.h"
+#include "../trace/trace.h"
 #include "../virt/irq.h"
 #include "../virt/start.h"
 #include "../virt/vcpu.h"
@@ -42,6 +44,7 @@ static int64_t hc_kick_cpu(struct vcpu *v, uint64_t flags, uint64_t apic_id)
     if (flags != 0 || !t)
         return -PV_EINVAL;
     t->stats.kicks_received++;
+    trace(TR_KICK, v->vm->id, v->id, t->id);
 #ifdef PVHV_MUTANT_skip_kick            /* planted bug: make test-mutants */
     return 0;
 #endif
@@ -184,6 +187,10 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     case PV_HC_CONSOLE_WRITE:
         v->stats.hypercalls[HC_STAT_CONSOLE_WRITE]++;
         ret = hc_console_write(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_LOCKINFO:
+        v->stats.hypercalls[HC_STAT_LOCKINFO]++;
+        ret = lockinfo_register(v, r->rbx, r->rcx);
         break;
     case PV_HC_VM_DONE:
         v->stats.hypercalls[HC_STAT_VM_DONE]++;

@@ -5,7 +5,16 @@
 #include "pv.h"
 
 #include "hypercall.h"
+#include "lockinfo.h"
 #include "steal.h"
+
+/* Taken off while runnable: count lock-holder/waiter preemptions from the
+   guest's lockinfo page, then mark the steal-time area preempted. */
+static void vcpu_preempted(struct vcpu *v)
+{
+    lockinfo_on_preempt(v);
+    steal_on_preempt(v);
+}
 
 const struct virt_pv_ops pv_kvm_ops = {
     .hypercall = handle_hypercall,
@@ -13,5 +22,5 @@ const struct virt_pv_ops pv_kvm_ops = {
     .steal_msr_read = steal_msr_read,
     .steal_msr_write = steal_msr_write,
     .vcpu_load = steal_on_enter,
-    .vcpu_preempted = steal_on_preempt,
+    .vcpu_preempted = vcpu_preempted,
 };

@@ -15,6 +15,7 @@
 #include "../core/percpu.h"
 #include "../core/x86.h"
 #include "../sched/sched.h"
+#include "../trace/trace.h"
 
 #define IDLE_TICK_US 10000
 
@@ -53,6 +54,7 @@ static void vcpu_load(struct percpu *cpu, struct vcpu *v)
 {
     cpu->current = v;
     cpu->need_resched = 0;
+    trace(TR_IN, v->vm->id, v->id, 0);
     virt_pv->vcpu_load(v);
     if (virt->vcpu_load)
         virt->vcpu_load(v);
@@ -67,6 +69,9 @@ static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, u
     lapic_timer_stop();
     cpu->current = 0;
     cpu->busy_cycles += rdtsc() - start;
+    trace(TR_OUT, v->vm->id, v->id, v->vm->state != VM_RUNNING ? TR_OUT_STOP
+                                    : act == ACT_BLOCK ? TR_OUT_BLOCK
+                                    : act == ACT_CONTINUE ? TR_OUT_PREEMPT : TR_OUT_YIELD);
     if (act != ACT_BLOCK && v->vm->state == VM_RUNNING)
         virt_pv->vcpu_preempted(v);
     sched_put(&v->se, act == ACT_BLOCK ? SCHED_PUT_BLOCK

@@ -20,7 +20,7 @@ struct vcpu_regs {
 
 enum hc_stat {
     HC_STAT_KICK_CPU, HC_STAT_SEND_IPI, HC_STAT_SCHED_YIELD, HC_STAT_VCPU_START,
-    HC_STAT_REPORT, HC_STAT_VM_DONE, HC_STAT_CONSOLE_WRITE, HC_STAT_INVALID,
+    HC_STAT_REPORT, HC_STAT_VM_DONE, HC_STAT_CONSOLE_WRITE, HC_STAT_LOCKINFO, HC_STAT_INVALID,
     HC_STAT_COUNT
 };
 
@@ -34,6 +34,8 @@ struct vcpu_stats {
     uint64_t ple_exits;        /* pause loops detected (yields: se.stats) */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
+    uint64_t lhp;              /* preempted holding a lock (pv/lockinfo.c) */
+    uint64_t waiter_preempts;  /* preempted waiting for a lock */
 };
 
 #define VCPU_CONSOLE_LINE 200
@@ -55,6 +57,8 @@ struct vcpu {
     unsigned line_len;
     uint8_t uart_lcr;
     uint64_t steal_msr;        /* MSR_KVM_STEAL_TIME as the guest wrote it */
+    uint64_t lockinfo_gpa;     /* PV_HC_LOCKINFO area, valid if lockinfo_on */
+    int lockinfo_on;
     uint64_t pause_window_start; /* software PLE: TSC of the window start */
     uint32_t pause_count;      /* software PLE: PAUSE exits in the window */
     struct vcpu_stats stats;

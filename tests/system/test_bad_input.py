@@ -15,6 +15,7 @@ pytestmark = pytest.mark.bad_input
     pytest.param("mem=64G", "mem", "64G", id="mem-beyond-machine"),
     pytest.param("vms=2 vm2.task=hog", "vm2.task", "hog", id="override-of-missing-vm"),
     pytest.param("vm0.sched=gang", "vm0.sched", "gang", id="override-of-hv-key"),
+    pytest.param("trace=maybe", "trace", "maybe", id="trace-bad-word"),
 ])
 def test_bad_key_is_refused(boot, args, key, value):
     """The error record names the key and the value that was given."""

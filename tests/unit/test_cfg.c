@@ -418,6 +418,24 @@ static void test_unknown_key_lists_all(void **state)
     assert_non_null(strstr(e.message, "vms "));
 }
 
+static void test_trace_keys(void **state)
+{
+    (void)state;
+    struct cfg c = parsed("");
+    assert_int_equal(c.trace, 0);
+    assert_int_equal(c.trace_events, 16384);
+    c = parsed("trace=on trace_events=16");
+    assert_int_equal(c.trace, 1);
+    assert_int_equal(c.trace_events, CFG_TRACE_MIN_EVENTS);
+    refused("trace=yes", "trace", "yes", 1);
+    refused("trace=", "trace", "", 1);
+    refused("trace_events=15", "trace_events", "15", 1);
+    refused("trace_events=many", "trace_events", "many", 1);
+    refused("trace_events=4194305", "trace_events", "4194305", 1);
+    struct cfg_error e = refused("trace=1", "trace", "1", 1);
+    assert_non_null(strstr(e.message, "on|off"));
+}
+
 static void test_for_each(void **state)
 {
     struct cfg c = parsed("vms=3 lock=ticket");
@@ -450,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_for_each),
         cmocka_unit_test(test_task_list),
         cmocka_unit_test(test_unknown_key_lists_all),
+        cmocka_unit_test(test_trace_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
