@@ -33,7 +33,8 @@ LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-seg
 
 LIBPV_C   := $(wildcard libpv/*.c)
 HV_C      := $(shell find hv -name '*.c' | sort)
-HV_ASM    := $(shell find boot hv -name '*.asm' | sort)
+# boot/bochs/ holds flat images for Bochs (not linked into hv.elf).
+HV_ASM    := $(shell find boot hv -name '*.asm' -not -path 'boot/bochs/*' | sort)
 GUEST_C   := $(shell find guest -name '*.c' | sort)
 # The native guest starts its CPUs through the hypervisor's AP trampoline.
 GUEST_ASM := $(shell find guest -name '*.asm' | sort) boot/ap_trampoline.asm
@@ -56,7 +57,14 @@ UNIT_EXTRA_test_cfg_vm := hv/cfg.c
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean lock-volume
 
-all: $(BUILD)/hv.elf $(BUILD)/guest.elf
+all: $(BUILD)/hv.elf $(BUILD)/guest.elf $(BUILD)/bochs-optrom.bin
+
+# pvhv's own Bochs loader (boot/bochs/optrom.asm); the BIOS only runs an
+# option ROM whose bytes sum to 0 mod 256, so the last byte makes it so.
+$(BUILD)/bochs-optrom.bin: boot/bochs/optrom.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin $< -o $@
+	$(PY) -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] = -sum(b[:-1]) & 255; open(sys.argv[1], "wb").write(b)' $@
 
 deps:
 	@sh tools/deps.sh
@@ -176,12 +184,23 @@ clean:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # Benchmarks (DESIGN.md §11; tools/bench.py, matrices in tools/bench/).
-# BENCH_ARGS adds options, e.g. BENCH_ARGS='--deterministic --jobs 1'.
+# bench, bench-quick, bench-large run under Bochs (the measuring platform);
+# bench-tcg, bench-tcg-quick are QEMU TCG sweeps (functional, not faithful).
+# BENCH_ARGS adds options, e.g. BENCH_ARGS='--jobs 1 --out results/mine'.
 BENCH_ARGS ?=
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-large bench-tcg bench-tcg-quick
 
 bench: deps all
 	$(PY) tools/bench.py tools/bench/default.matrix $(BENCH_ARGS)
 
 bench-quick: deps all
 	$(PY) tools/bench.py tools/bench/quick.matrix $(BENCH_ARGS)
+
+bench-large: deps all
+	$(PY) tools/bench.py tools/bench/large.matrix $(BENCH_ARGS)
+
+bench-tcg: deps all
+	$(PY) tools/bench.py tools/bench/tcg.matrix $(BENCH_ARGS)
+
+bench-tcg-quick: deps all
+	$(PY) tools/bench.py tools/bench/tcg-quick.matrix $(BENCH_ARGS)

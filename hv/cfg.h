@@ -30,6 +30,7 @@
 #define CFG_TLB_MAX_WRITERS PV_OPT_TLB_WRITERS_MAX
 #define CFG_TRACE_MIN_EVENTS 16
 #define CFG_TRACE_MAX_EVENTS (1ull << 22) /* 64 MiB per pCPU */
+#define CFG_IPS_MAX        100000000000ull /* 100 G instructions/s */
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
 enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };
@@ -64,6 +65,10 @@ struct cfg {
         unsigned vm, key;      /* key: index in the parser's table */
         char value[CFG_VALUE_MAX];
     } overrides[CFG_MAX_OVERRIDES];
+    /* Bochs with clock sync=none advances its clocks, TSC included, by the
+       instruction count at `ips` per emulated second: the TSC rate is then
+       known exactly and is not measured (0: measure it against the PIT). */
+    uint64_t ips;
 };
 
 struct cfg_error {

@@ -94,7 +94,10 @@ void hv_main(uint32_t magic, uint64_t info)
         fail("loader", 0, err);
     init_frames();
     int cfg_bad = cfg_parse(bi.cmdline, &cfg, &cerr);
-    tsc_calibrate();
+    if (!cfg_bad && cfg.ips)
+        tsc_set_hz(cfg.ips);
+    else
+        tsc_calibrate();
     lapic_init();
     percpus[0].apic_id = lapic_id();
     lapic_timer_calibrate();

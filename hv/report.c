@@ -106,6 +106,10 @@ void report_run_record(const struct cfg *cfg, const char *cmdline, const char *b
     json_str(&j, "cpu", brand);
     json_u64(&j, "pcpus", nr_pcpus);
     json_u64(&j, "tsc_hz", tsc_hz);
+    /* "instructions": the platform's clocks follow its instruction count
+       (ips= given); "calibrated": tsc_hz was measured against the PIT. */
+    json_str(&j, "timing", cfg && cfg->ips ? "instructions" : "calibrated");
+    json_u64(&j, "ips", cfg ? cfg->ips : 0);
     json_str(&j, "loader", loader);
     json_str(&j, "cmdline", cmdline);
     if (cfg) {

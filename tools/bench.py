@@ -97,8 +97,8 @@ def host_info():
             "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def _run_cmd(smp, args, log, timeout, deterministic, images, native=False):
-    cmd = [sys.executable, str(PVHV_RUN), "--smp", str(smp), "--args", args,
+def _run_cmd(smp, args, log, timeout, deterministic, images, native=False, emu="qemu"):
+    cmd = [sys.executable, str(PVHV_RUN), "--emu", emu, "--smp", str(smp), "--args", args,
            "--log", str(log), "--quiet", "--timeout", f"{timeout:g}"]
     cmd += ["--native"] if native else ["--hv", str(Path(images) / "hv.elf")]
     cmd += ["--guest", str(Path(images) / "guest.elf")]
@@ -129,13 +129,13 @@ def image_digest(images):
     return h.hexdigest()[:12]
 
 
-def probe_defaults(smp, deterministic, images):
+def probe_defaults(smp, deterministic, images, emu="qemu"):
     """Boot the hypervisor once with nothing but a tiny VM and read its
     effective configuration: the default of every key it knows. None when
     the probe fails (the matrix then falls back to ASSUMED_DEFAULTS)."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvhv-bench-probe-{os.getpid()}.log"
     try:
-        subprocess.run(_run_cmd(smp, PROBE_ARGS, log, 60, deterministic, images),
+        subprocess.run(_run_cmd(smp, PROBE_ARGS, log, 60, deterministic, images, emu),
                        capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
         run = pvhv_log.first(pvhv_log.parse_file(log), "run") or {}
     except (OSError, subprocess.SubprocessError):
@@ -174,7 +174,8 @@ class Runner:
         part = final.with_name(f".{final.name}.part")
         args = bench_matrix.cmdline(run, self.matrix.pcpus, self.defaults)
         cmd = _run_cmd(self.matrix.pcpus, args, part, run.timeout, self.deterministic,
-                       self.images, native=run.cell.k == bench_matrix.NATIVE_LEVEL)
+                       self.images, native=run.cell.k == bench_matrix.NATIVE_LEVEL,
+                       emu=self.matrix.emu)
         started = time.monotonic()
         with self.lock:
             if self.stopping:
@@ -191,7 +192,8 @@ class Runner:
         lines = err.strip().splitlines()
         meta = {"cmdline": args, "smp": self.matrix.pcpus, "rc": proc.returncode,
                 "reason": lines[-1] if lines else "", "wall_s": round(time.monotonic() - started, 3),
-                "deterministic": self.deterministic, "timeout": run.timeout}
+                "deterministic": self.deterministic, "timeout": run.timeout,
+                "emu": self.matrix.emu}
         _write_json(final.with_suffix(".json"), meta)
         if part.exists():
             os.replace(part, final)
@@ -278,6 +280,16 @@ def row_of(out, matrix, run):
     return row
 
 
+def _mode(matrix, info):
+    if matrix.emu == "bochs":
+        import pvhv_run
+        return (f"Bochs, {pvhv_run.BOCHS_CPU_MODEL}, VMX; instruction-timed "
+                f"(ips={pvhv_run.BOCHS_IPS}, clock sync=none): deterministic, the measuring platform")
+    if info.get("deterministic"):
+        return "QEMU TCG, deterministic (single-threaded, -icount shift=5); not faithful (DESIGN.md §1)"
+    return "QEMU TCG, multi-threaded (timings vary run to run); not faithful (DESIGN.md §1)"
+
+
 def header(out, matrix, info):
     sessions = info.get("sessions", [])
     first = sessions[0] if sessions else {}
@@ -287,8 +299,8 @@ def header(out, matrix, info):
              f"- QEMU: {first.get('qemu', '?')}",
              f"- host CPU: {first.get('cpu', '?')}, {first.get('cores', '?')} cores",
              f"- started: {first.get('started', '?')} (UTC), parallel jobs: {info.get('jobs')}",
-             f"- mode: {'deterministic (single-threaded TCG, -icount shift=5)' if info.get('deterministic') else 'multi-threaded TCG (timings vary run to run)'}",
-             f"- pCPUs (QEMU -smp) and vCPUs per VM: {matrix.pcpus}; k-x over-commit = k VMs"]
+             f"- mode: {_mode(matrix, info)}",
+             f"- pCPUs and vCPUs per VM: {matrix.pcpus}; k-x over-commit = k VMs"]
     for s in sessions[1:]:
         lines.append(f"- resumed {s.get('started')}: commit `{s.get('commit')}`, "
                      f"QEMU {s.get('qemu')}, {s.get('cores')} cores (same images as the start)")
@@ -369,7 +381,13 @@ def main(argv=None):
     # A multi-threaded TCG QEMU keeps P host cores busy; a deterministic one
     # runs every pCPU on one thread, and its numbers do not depend on load.
     cores = os.cpu_count() or 1
-    jobs = opts.jobs or (cores if info["deterministic"] else max(1, cores // matrix.pcpus))
+    if matrix.emu == "bochs" and info["deterministic"]:
+        print("bench: error: --deterministic is for QEMU; Bochs runs are deterministic anyway",
+              file=sys.stderr)
+        return 2
+    # Bochs runs every emulated CPU on one host thread: one run per core.
+    jobs = opts.jobs or (cores if info["deterministic"] or matrix.emu == "bochs"
+                         else max(1, cores // matrix.pcpus))
     if opts.dry_run:
         for r in runs:
             native = " --native" if r.cell.k == bench_matrix.NATIVE_LEVEL else ""
@@ -384,7 +402,7 @@ def main(argv=None):
             print(f"bench: error: {e}", file=sys.stderr)
             return 2
         (out / "matrix").write_text(matrix.text, encoding="utf-8")
-        info["defaults"] = probe_defaults(matrix.pcpus, opts.deterministic, images)
+        info["defaults"] = probe_defaults(matrix.pcpus, opts.deterministic, images, matrix.emu)
         info["images"] = {"from": str(Path(opts.images).resolve()), "sha256": image_digest(images)}
     info["jobs"] = jobs
     info["sessions"].append(host_info())

@@ -13,6 +13,7 @@ cartesian product of its value lists (values separated by spaces or commas):
     seed     = 1             # base seed
     duration = 2000          # guest milliseconds per run (duration=)
     timeout  = auto          # seconds before a run is killed; auto = 120 + 10*k*duration_s
+    emu      = bochs         # bochs (measuring platform) or qemu (TCG; the default)
     args     = cs=200        # extra fixed hypervisor words, appended to every run
 
     [locks]                  # one experiment
@@ -42,7 +43,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SETTINGS = ("pcpus", "repeats", "seed", "duration", "timeout", "args")
+SETTINGS = ("pcpus", "repeats", "seed", "duration", "timeout", "args", "emu")
+# Where a matrix runs: Bochs is the measuring platform (instruction-timed,
+# deterministic); QEMU TCG is a fast functional sweep, not faithful
+# (DESIGN.md §1). Default qemu, for matrix files written before Bochs.
+EMULATORS = ("bochs", "qemu")
 DERIVED = ("vms", "vcpus")
 NATIVE_LEVEL = 0                # overcommit `native`: no hypervisor
 
@@ -110,6 +115,7 @@ class Matrix:
     text: str
     pcpus: int
     experiments: list
+    emu: str = "qemu"
 
     def cells(self):
         out = []
@@ -249,7 +255,10 @@ def parse(text, name="matrix"):
             timeout, args))
     if not experiments:
         raise MatrixError("no experiment section (e.g. [locks] with overcommit = 1 2 3)")
-    return Matrix(name, text, pcpus, experiments)
+    emu = base.get("emu", "qemu").strip()
+    if emu not in EMULATORS:
+        raise MatrixError(f"[bench] emu = {emu!r}: allowed {' '.join(EMULATORS)}")
+    return Matrix(name, text, pcpus, experiments, emu)
 
 
 def load(path):

@@ -12,12 +12,20 @@ Environment: PVHV_BUILD names the build directory (default build/);
 PVHV_QEMU replaces the qemu-system-x86_64 binary (tests use a
 fake one).
 
---emu bochs: Bochs cannot load multiboot kernels, so each run builds a GRUB
-ISO in a temporary directory (hv.elf, guest.elf and a grub.cfg carrying
---args), writes a bochsrc for the --cpu model (default a VMX-capable Intel
-one; AMD models such as ryzen run the SVM backend) and runs
-Bochs under `script` (its `term` display wants a terminal) with `c` fed to
-its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
+--emu bochs (Intel VMX): Bochs cannot load multiboot kernels. By default
+(--loader direct) pvhv's own option ROM (boot/bochs/optrom.asm) boots it:
+Bochs places the ROM, hv.elf's loaded image and a multiboot1 information
+block with the command line and guest.elf straight into memory
+(optromimage/optramimage), and the ROM jumps to the hypervisor during the
+BIOS's POST. With 4 pCPUs pvhv prints its first line after ~0.2 s instead of
+the ~8 s that BIOS boot-menu wait and GRUB cost on an SMP Bochs (every
+emulated instruction is slower once Bochs interleaves several CPUs).
+--loader grub builds a GRUB ISO in a temporary directory (hv.elf,
+guest.elf and a grub.cfg carrying --args) instead, the path bare metal
+takes; --iso boots a given ISO. Each run writes a bochsrc for the --cpu
+model (default a VMX-capable Intel one; AMD models such as ryzen run the
+SVM backend) and runs Bochs under `script` (its `term` display wants a
+terminal) with `c` fed to its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
 exit status means nothing (DESIGN.md §1): the run is judged by the `end`
 record alone, and Bochs is stopped once that record is complete.
 
@@ -33,6 +41,7 @@ import re
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -307,6 +316,87 @@ def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False, native=Fa
     return iso
 
 
+# pvhv's own Bochs loader (boot/bochs/optrom.asm): Bochs puts the ROM, the
+# hypervisor's loaded image and a boot-data block (header + multiboot1 info +
+# command line + module list + guest ELF) straight into memory, so neither
+# GRUB nor a disk is read. The addresses are the ROM's (keep them in step).
+DEFAULT_OPTROM = REPO / "build" / "bochs-optrom.bin"
+BOCHS_LOADERS = ("direct", "grub")
+BOCHS_OPTROM_ADDR = 0xD0000
+BOCHS_BOOTDATA_ADDR = 0x01000000
+BOCHS_BOOTDATA_SIG = 0x42485650          # 'PVHB'
+MB1_INFO_CMDLINE = 1 << 2
+MB1_INFO_MODS = 1 << 3
+MB1_INFO_LOADER_NAME = 1 << 9
+MB1_INFO_SIZE = 72                      # up to and including boot_loader_name
+MB1_LOADER_NAME_OFF = 64
+ELF_PT_LOAD = 1
+PAGE = 4096
+
+
+def elf_image(path):
+    """(entry, load address, bytes) of an ELF64 file as a loader would
+    place it: every PT_LOAD segment at its physical address, zero-filled to
+    its memory size."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        raise RunError(f"{path}: not an ELF64 file")
+    entry, phoff = struct.unpack_from("<QQ", data, 24)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    segs = []
+    for i in range(phnum):
+        ptype, _flags, off, _vaddr, paddr, filesz, memsz = struct.unpack_from(
+            "<IIQQQQQ", data, phoff + i * phentsize)
+        if ptype == ELF_PT_LOAD and memsz:
+            segs.append((paddr, data[off:off + filesz], memsz))
+    if not segs:
+        raise RunError(f"{path}: no loadable segment")
+    base = min(s[0] for s in segs)
+    image = bytearray(max(s[0] + s[2] for s in segs) - base)
+    for paddr, body, _memsz in segs:
+        image[paddr - base:paddr - base + len(body)] = body
+    if base + len(image) > BOCHS_BOOTDATA_ADDR:
+        raise RunError(f"{path}: image reaches past {BOCHS_BOOTDATA_ADDR:#x}, "
+                       "where the Bochs boot data goes")
+    return entry, base, bytes(image)
+
+
+def make_bochs_direct(workdir, args, hv=None, guest=None, no_guest=False):
+    """The two RAM images of the direct boot: [(file, address), ...]."""
+    entry, base, image = elf_image(hv if hv is not None else DEFAULT_HV)
+    # Multiboot1 puts the kernel's path first (QEMU -kernel does too).
+    cmdline = ("hv.elf " + args).encode() + b"\0"
+    name = b"pvhv-bochs-optrom\0"
+    info_at = BOCHS_BOOTDATA_ADDR + 16
+    blob = bytearray(16 + MB1_INFO_SIZE)
+    strings_at = info_at + MB1_INFO_SIZE
+    blob += cmdline + name
+    flags = MB1_INFO_CMDLINE | MB1_INFO_LOADER_NAME
+    mods_count = mods_addr = 0
+    if not no_guest:
+        g = Path(guest if guest is not None else DEFAULT_GUEST).read_bytes()
+        mod_name_at = BOCHS_BOOTDATA_ADDR + len(blob)
+        blob += b"guest\0"
+        blob += bytes(-len(blob) % 16)
+        mods_addr = BOCHS_BOOTDATA_ADDR + len(blob)
+        blob += bytes(16)
+        blob += bytes(-len(blob) % PAGE)
+        start = BOCHS_BOOTDATA_ADDR + len(blob)
+        blob += g
+        struct.pack_into("<IIII", blob, mods_addr - BOCHS_BOOTDATA_ADDR,
+                         start, start + len(g), mod_name_at, 0)
+        flags |= MB1_INFO_MODS
+        mods_count = 1
+    struct.pack_into("<III", blob, 0, BOCHS_BOOTDATA_SIG, entry, info_at)
+    struct.pack_into("<IIIIIII", blob, 16, flags, 0, 0, 0, strings_at, mods_count, mods_addr)
+    struct.pack_into("<I", blob, 16 + MB1_LOADER_NAME_OFF, strings_at + len(cmdline))
+    hv_bin = Path(workdir) / "hv.bin"
+    hv_bin.write_bytes(image)
+    data_bin = Path(workdir) / "bootdata.bin"
+    data_bin.write_bytes(bytes(blob))
+    return [(hv_bin, base), (data_bin, BOCHS_BOOTDATA_ADDR)]
+
+
 def _megs(mem):
     m = re.fullmatch(r"(\d+)([MG]?)", str(mem).strip().upper())
     if not m:
@@ -326,15 +416,26 @@ def _panic_action(model, smp):
     return "panic: action=fatal, " + ", ".join(f"cpu{n:x}=report" for n in range(smp))
 
 
-def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL):
+def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL,
+                  ram_images=None, optrom=None):
+    """The bochsrc: boot `iso` through GRUB, or (iso None) the direct path,
+    `optrom` plus `ram_images` [(file, address), ...]."""
     rc = Path(workdir) / "bochsrc"
+    if iso is not None:
+        boot = [f"ata0-master: type=cdrom, path={iso}, status=inserted", "boot: cdrom"]
+    else:
+        # The ROM takes over during POST: no boot device is ever read.
+        boot = [f"optromimage1: file={optrom}, address={BOCHS_OPTROM_ADDR:#x}"]
+        boot += [f"optramimage{i + 1}: file={f}, address={a:#x}"
+                 for i, (f, a) in enumerate(ram_images)]
+        boot += ["boot: floppy"]
     rc.write_text("\n".join([
         f"cpu: model={model}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0",
         f"megs: {_megs(mem)}",
-        f"romimage: file={BOCHS_BIOS}",
+        # fastboot: no F12 boot-menu wait (seconds of emulated time).
+        f"romimage: file={BOCHS_BIOS}, options=fastboot",
         f"vgaromimage: file={BOCHS_VGABIOS}",
-        f"ata0-master: type=cdrom, path={iso}, status=inserted",
-        "boot: cdrom",
+        *boot,
         f"com1: enabled=1, mode=file, dev={serial_path}",
         "display_library: term",
         "clock: sync=none, time0=1",
@@ -411,20 +512,37 @@ def _open_sinks(quiet, out, log):
 
 def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAULT_MEM,
               iso=None, log=None, quiet=True, hv=None, guest=None, no_guest=False,
-              cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False, native=False):
+              cpu=DEFAULT_CPU, deterministic=False, out=None, keep_dir=False, native=False,
+              loader="direct"):
     """Boot once under Bochs (VMX) and return a Result (see module doc)."""
     hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
     _check_inputs(iso, hv, guest, no_guest)
+    if loader not in BOCHS_LOADERS:
+        raise RunError(f"--loader {loader}: unknown (allowed: {', '.join(BOCHS_LOADERS)})")
+    if iso is None and loader == "direct" and not DEFAULT_OPTROM.is_file():
+        raise RunError(f"Bochs loader ROM {DEFAULT_OPTROM} not found (build it first: make)")
+    if iso is None and not native and not re.search(r"(^|\s)ips=", args):
+        # Bochs' clocks follow the instruction count: tell pvhv the rate so
+        # its TSC frequency is exact instead of calibrated (deterministic
+        # records, DESIGN.md §1).
+        args = f"{args} ips={BOCHS_IPS}".strip()
     workdir = tempfile.mkdtemp(prefix="pvhv-bochs-")
     sinks, log_file = _open_sinks(quiet, out, log)
     chunks, timed_out, proc = [], False, None
     try:
-        boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest, no_guest,
-                                                                       native)
         serial = Path(workdir) / "com1.log"
         serial.touch()
-        rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial, bochs_model(cpu))
+        # The native guest boots through GRUB's multiboot (the ROM loads pvhv).
+        if iso is not None or loader == "grub" or native:
+            boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest,
+                                                                        no_guest, native)
+            rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial,
+                               bochs_model(cpu))
+        else:
+            rc = write_bochsrc(workdir, None, smp, mem, serial, bochs_model(cpu),
+                               ram_images=make_bochs_direct(workdir, args, hv, guest, no_guest),
+                               optrom=DEFAULT_OPTROM)
         cmd = bochs_cmd(rc)
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -481,7 +599,8 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
 
 def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         iso=None, emu="qemu", log=None, quiet=True, hv=None, guest=None,
-        no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None, native=False):
+        no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None, native=False,
+        loader="direct"):
     """Boot once and return a Result. Raises RunError if it cannot start.
 
     `out` is a binary stream for the live console (default sys.stdout's
@@ -493,7 +612,9 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         return run_bochs(smp=smp, args=args, timeout=timeout,
                          mem=BOCHS_DEFAULT_MEM if mem == DEFAULT_MEM else mem, iso=iso,
                          log=log, quiet=quiet, hv=hv, guest=guest, no_guest=no_guest, cpu=cpu,
-                         deterministic=deterministic, out=out, native=native)
+                         deterministic=deterministic, out=out, native=native, loader=loader)
+    if loader != "direct":
+        raise RunError("--loader is a Bochs option (QEMU loads multiboot kernels itself)")
     hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
                     no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
@@ -559,6 +680,9 @@ def _parser():
     ap.add_argument("--native", action="store_true",
                     help="no hypervisor: boot guest.elf alone on the emulated machine "
                          "(--args are guest words; vcpus=N uses N of the --smp CPUs)")
+    ap.add_argument("--loader", default="direct", choices=BOCHS_LOADERS,
+                    help="Bochs only: direct (pvhv's option ROM, fast) or grub (a GRUB ISO, "
+                         "as on bare metal); default direct")
     ap.add_argument("--print-cmd", action="store_true", help="print the emulator command and exit")
     return ap
 
@@ -573,7 +697,8 @@ def main(argv=None):
             print(shlex.join(build_cmd(**common)))
             return 0
         started = time.monotonic()
-        result = run(timeout=opts.timeout, log=opts.log, quiet=opts.quiet, **common)
+        result = run(timeout=opts.timeout, log=opts.log, quiet=opts.quiet,
+                     loader=opts.loader, **common)
     except RunError as e:
         print(f"pvhv_run: error: {e}", file=sys.stderr)
         return 1

@@ -37,6 +37,11 @@ void tsc_calibrate(void)
         tsc_hz = (end - start) * 1000 / PIT_CALIBRATE_MS;
 }
 
+void tsc_set_hz(uint64_t hz)
+{
+    tsc_hz = hz;
+}
+
 static uint64_t scale(uint64_t v, uint64_t mul, uint64_t div)
 {
     return v / div * mul + v % div * mul / div;

@@ -113,8 +113,10 @@ def test_tlbstress_pv_2x_no_stale_reads(backend_boot, backend):
     Bochs keeps guest TLB entries across exits as hardware does, so a missed
     deferred flush (INVVPID) would show here as stale reads; QEMU TCG
     flushes at every world switch and cannot show it."""
+    # slice=3: with 10 ms slices Bochs' (deterministic) rr keeps each VM's
+    # two vCPUs in lockstep, so no flush would ever find its target preempted.
     run = backend_boot(backend, smp=SMP, args="vms=2 vcpus=2 task=tlbstress tlb=pv "
-                                              "duration=600 mem=8M")
+                                              "duration=600 slice=3 mem=8M")
     run.assert_passed(smp=SMP, vms=2, vcpus=2)
     assert_backend(run, backend)
     vms = run.kind("tlb_vm")

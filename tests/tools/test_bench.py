@@ -189,10 +189,13 @@ def test_matrix_errors(text, message):
 
 
 def test_shipped_matrices_parse():
-    for name in ("default", "quick"):
+    shipped = {"default": ("bochs", 4), "quick": ("bochs", 4), "large": ("bochs", 8),
+               "tcg": ("qemu", 2), "tcg-quick": ("qemu", 2)}
+    for name, (emu, pcpus) in shipped.items():
         m = bench_matrix.load(REPO / "tools" / "bench" / f"{name}.matrix")
-        assert m.name == name and m.pcpus == 2
-        assert all(e.repeats >= 3 and e.overcommit == [1, 2, 3] for e in m.experiments)
+        assert m.name == name and m.pcpus == pcpus and m.emu == emu
+        assert all(e.repeats >= (1 if emu == "bochs" else 3) and e.overcommit == [1, 2, 3]
+                   for e in m.experiments)
         dims = {k: set(v) for e in m.experiments for k, v in e.dims.items()}
         assert {"ticket", "pvticket"} <= dims["lock"] and {"rr", "gang"} <= dims["sched"]
         assert {"off", "on"} <= dims["ple"] and {"native", "pv"} <= dims["tlb"]
