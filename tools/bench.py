@@ -4,6 +4,8 @@
     bench.py MATRIX [--out DIR] [--jobs N] [--deterministic]
     bench.py --resume DIR          # finish an interrupted matrix
     bench.py --report DIR          # rebuild runs.csv, summary.md, plots
+    bench.py MATRIX --out DIR --job-list FILE   # runs as GNU parallel jobs
+    bench.py --one DIR RUN         # one run of DIR's matrix (a job-list line)
 
 Matrix files (tools/bench/*.matrix; full description in bench_matrix.py)
 are INI: a [bench] section with pcpus, repeats, seed, duration, timeout and
@@ -27,6 +29,17 @@ a single thread). The results folder (default results/<matrix>-<UTC time>/):
     logs/<run>.log   raw serial log of each run logs/<run>.json  command, exit, wall time
     runs.csv         one row per run            summary.md  tables;  plot-<exp>.png/.svg
 
+Beyond one machine: --job-list FILE sets up the results folder (images,
+probe, bench.json) and writes one shell line per unfinished run,
+`cd REPO && python3 tools/bench.py --one DIR RUN`, for GNU parallel:
+
+    parallel --jobs 2 --joblog DIR/parallel.log < FILE          # this host
+    parallel --sshloginfile hosts --joblog DIR/parallel.log < FILE
+
+Each job boots one run and writes logs/<run>.log and .json into DIR (remote
+hosts need the same checkout path and DIR on a shared file system); then
+--report DIR merges them, or --resume DIR redoes the ones that failed.
+
 A run is finished when its log has an `end` record; logs are written under a
 temporary name and renamed when the run ends, so --resume (or running again
 with the same --out) redoes exactly the runs without one. A run that the
@@ -43,6 +56,7 @@ import json
 import os
 import platform
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -92,7 +106,9 @@ def host_info():
                 break
     except OSError:
         pass
+    bochs = _first_line(["dpkg-query", "-W", "-f=Bochs ${Version} (Debian package)\n", "bochs"])
     return {"commit": commit + ("-dirty" if dirty else ""), "qemu": qemu or "unknown",
+            "bochs": bochs or "unknown",
             "cpu": cpu, "cores": os.cpu_count() or 1,
             "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
@@ -296,7 +312,8 @@ def header(out, matrix, info):
     lines = [f"- commit: `{first.get('commit', '?')}` (the tree when the matrix started)",
              f"- images: `{info.get('images', {}).get('from', '?')}` copied to images/ "
              f"(sha256 {info.get('images', {}).get('sha256', '?')}); every run boots these",
-             f"- QEMU: {first.get('qemu', '?')}",
+             (f"- emulator: {first.get('bochs', '?')}" if matrix.emu == "bochs"
+              else f"- QEMU: {first.get('qemu', '?')}"),
              f"- host CPU: {first.get('cpu', '?')}, {first.get('cores', '?')} cores",
              f"- started: {first.get('started', '?')} (UTC), parallel jobs: {info.get('jobs')}",
              f"- mode: {_mode(matrix, info)}",
@@ -331,6 +348,35 @@ def report(out):
     return rows
 
 
+def _load_saved(out):
+    out = Path(out)
+    if not (out / "bench.json").is_file():
+        raise bench_matrix.MatrixError(f"{out}: no bench.json there")
+    info = json.loads((out / "bench.json").read_text())
+    return info, bench_matrix.parse((out / "matrix").read_text(), info["name"])
+
+
+def run_one(out, run_id):
+    """--one: boot one run of a set-up results folder (a job-list line)."""
+    info, matrix = _load_saved(out)
+    runs = {r.id: r for r in matrix.runs()}
+    if run_id not in runs:
+        raise bench_matrix.MatrixError(f"{out}: no run {run_id!r} in its matrix")
+    runner = Runner(out, matrix, info.get("defaults"), 1, info["deterministic"])
+    row = runner.one(runs[run_id])
+    print(f"bench: {run_id}: {row['status'] if row else 'stopped'}", file=sys.stderr)
+    return 0 if row is not None and row["status"] == "pass" else 1
+
+
+def write_job_list(path, out, runs):
+    """One shell line per unfinished run for GNU parallel (run_one each)."""
+    todo = [r for r in runs if not finished(out, r)]
+    lines = [f"cd {shlex.quote(str(REPO))} && {shlex.quote(sys.executable)} tools/bench.py "
+             f"--one {shlex.quote(str(Path(out).resolve()))} {shlex.quote(r.id)}" for r in todo]
+    Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return len(todo)
+
+
 def _parser():
     ap = argparse.ArgumentParser(description="Run a pvhv benchmark matrix and report it.")
     ap.add_argument("matrix", nargs="?", help="matrix file (tools/bench/*.matrix)")
@@ -344,12 +390,19 @@ def _parser():
     ap.add_argument("--images", metavar="DIR", default=str(REPO / "build"),
                     help="where hv.elf and guest.elf are (default build/); copied into the results")
     ap.add_argument("--dry-run", action="store_true", help="print each run's command line and exit")
+    ap.add_argument("--job-list", metavar="FILE",
+                    help="set up the results folder and write its unfinished runs as GNU "
+                         "parallel jobs (one shell line each) instead of running them")
+    ap.add_argument("--one", nargs=2, metavar=("DIR", "RUN"),
+                    help="boot one run of a results folder's matrix (what a job-list line does)")
     return ap
 
 
 def main(argv=None):
     opts = _parser().parse_args(argv)
     try:
+        if opts.one:
+            return run_one(*opts.one)
         if opts.report:
             report(opts.report)
             print(f"bench: report in {Path(opts.report) / 'summary.md'}", file=sys.stderr)
@@ -404,9 +457,15 @@ def main(argv=None):
         (out / "matrix").write_text(matrix.text, encoding="utf-8")
         info["defaults"] = probe_defaults(matrix.pcpus, opts.deterministic, images, matrix.emu)
         info["images"] = {"from": str(Path(opts.images).resolve()), "sha256": image_digest(images)}
-    info["jobs"] = jobs
+    info["jobs"] = "GNU parallel" if opts.job_list else jobs
     info["sessions"].append(host_info())
     _write_json(out / "bench.json", info)
+    if opts.job_list:
+        n = write_job_list(opts.job_list, out, runs)
+        print(f"bench: {n} jobs in {opts.job_list}; run them with\n"
+              f"  parallel --jobs {jobs} --joblog {out}/parallel.log < {opts.job_list}\n"
+              f"(or --sshloginfile FILE), then: {sys.argv[0]} --report {out}", file=sys.stderr)
+        return 0
     print(f"bench: {matrix.name}: {len(runs)} runs, {jobs} at a time, results in {out}",
           file=sys.stderr)
     runner = Runner(out, matrix, info.get("defaults"), jobs, info["deterministic"])

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages pvhv needs to build, run and test (assembler,
-# compiler, QEMU, GRUB ISO tools, Bochs, pytest, matplotlib, cmocka, spin).
+# compiler, QEMU, GRUB ISO tools, Bochs, pytest, matplotlib, cmocka, spin,
+# GNU parallel for bench job lists).
 # Only missing packages are installed; when nothing is missing it prints
 # nothing and exits 0. Needs apt (Debian or derivative) and root or sudo.
 set -eu
 
 PACKAGES="nasm gcc make binutils qemu-system-x86 grub-pc-bin grub-common
 xorriso mtools bochs bochsbios vgabios bochs-term python3-pytest
-python3-matplotlib libcmocka-dev spin"
+python3-matplotlib libcmocka-dev spin parallel"
 
 die() {
 	echo "deps.sh: error: $*" >&2

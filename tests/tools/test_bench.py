@@ -396,3 +396,36 @@ def test_zoo_table_of_recorded_log(fixtures, records):
     total = sum(r["acquisitions"] for r in vms)
     assert f"{total} mutual-exclusion-checked acquisitions, 0 violations." in text
     assert f"| {lock} | {k}x |" in text
+
+
+# --- GNU parallel job list ------------------------------------------------------
+
+def test_job_list_runs_through_gnu_parallel(tmp_path, fake, monkeypatch):
+    """--job-list writes one line per run; GNU parallel runs them (2 at a
+    time, against the fake QEMU); each job leaves its log in the results
+    folder and --report merges them; a second list holds only what is left."""
+    import shutil
+    import subprocess
+    if shutil.which("parallel") is None:
+        pytest.fail("GNU parallel not installed (make deps installs Debian's `parallel`)")
+    monkeypatch.setenv("FAKE_COMPLETE", "1")
+    matrix = tmp_path / "par.matrix"
+    matrix.write_text("[bench]\npcpus = 2\nrepeats = 2\nseed = 1\nduration = 300\n"
+                      "[locks]\novercommit = 1 2\nlock = pvticket\n")
+    out, jobs = tmp_path / "out", tmp_path / "jobs.txt"
+    assert bench.main([str(matrix), "--out", str(out), "--images", str(fake["images"]),
+                       "--job-list", str(jobs)]) == 0
+    lines = jobs.read_text().splitlines()
+    assert len(lines) == 4 and all(" --one " in line for line in lines)
+    assert not list((out / "logs").glob("*.log"))          # nothing ran yet
+    p = subprocess.run(["parallel", "--will-cite", "--jobs", "2", "--joblog",
+                        str(out / "parallel.log")], stdin=open(jobs), capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(list((out / "logs").glob("locks-*.log"))) == 4
+    assert bench.main(["--report", str(out)]) == 0
+    with open(out / "runs.csv") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["pass"] * 4
+    (out / "logs" / "locks-2x-r1.log").unlink()
+    assert bench.main(["--resume", str(out), "--job-list", str(jobs)]) == 0
+    assert jobs.read_text().splitlines() == [lines[3]]
