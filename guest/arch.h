@@ -72,10 +72,9 @@
 #define APIC_ICR_DEST_SHIFT 24
 #define APIC_MAX_ID      0xFF  /* xAPIC physical destination: 8 bits */
 
-/* Native AP start-up (INIT-SIPI-SIPI). The trampoline is boot/
-   ap_trampoline.asm, shared with the hypervisor; its address is that
-   file's AP_TRAMPOLINE_ADDR (boot/layout.inc), a page below 1 MiB. */
-#define AP_TRAMPOLINE_ADDR 0x8000
+/* Native AP start-up (INIT-SIPI-SIPI) through boot/ap_trampoline.asm, the
+   hypervisor's trampoline; its address comes from hv/core/layout.h (see
+   guest/smp_native.c). */
 #define SIPI_VECTOR_SHIFT  12      /* SIPI vector = start page number */
 
 /* Boot protocols. */

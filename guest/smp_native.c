@@ -20,6 +20,10 @@
 #include "percpu.h"
 #include "pvstring.h"
 #include "tsc.h"
+/* The shared trampoline's contract: its address, and the selectors it
+   loads, which must mean the same in the guest's GDT (a differing
+   redefinition of SEL_CODE64/SEL_DATA from arch.h fails the build). */
+#include "../hv/core/layout.h"
 
 #define INIT_DELAY_US   10000     /* INIT to first SIPI (MP spec) */
 #define SIPI_DELAY_US   200       /* between the two SIPIs */
