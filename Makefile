@@ -137,7 +137,7 @@ run: deps all
 		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)') \
 		$(if $(NATIVE),--native)
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*/*.h hv/sched/*.c)
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*.h hv/cfg.c hv/*/*.h hv/sched/*.c)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 

@@ -42,6 +42,9 @@ struct cfg {
     int ple;                   /* pause-loop exiting */
     uint64_t ple_window, ple_gap, ple_exits;
     int boost;                 /* woken vCPUs go to the front of the queue */
+    int stagger;               /* rr: pCPU i's first slice starts i/P late */
+    uint64_t cfs_latency_us, cfs_min_gran_us, cfs_wakeup_gran_us;
+    uint64_t cfs_tick_us, cfs_migration_cost_us, cfs_balance_us;
     int preempt_check;         /* guest pvticket waiters watch the holder */
     char lock[64];          /* one kind, or a list: one lockstress phase each */
     uint64_t spin_threshold;

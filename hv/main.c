@@ -144,6 +144,13 @@ void hv_main(uint32_t magic, uint64_t info)
         .slice_cycles = ns_to_cycles(cfg.slice_ms * 1000000),
         .boost = cfg.boost,
         .nr_cpus = nr_pcpus,
+        .stagger = cfg.stagger,
+        .cfs_latency = ns_to_cycles(cfg.cfs_latency_us * 1000),
+        .cfs_min_gran = ns_to_cycles(cfg.cfs_min_gran_us * 1000),
+        .cfs_wakeup_gran = ns_to_cycles(cfg.cfs_wakeup_gran_us * 1000),
+        .cfs_tick = ns_to_cycles(cfg.cfs_tick_us * 1000),
+        .cfs_migration_cost = ns_to_cycles(cfg.cfs_migration_cost_us * 1000),
+        .cfs_balance = ns_to_cycles(cfg.cfs_balance_us * 1000),
         .irq_wakeable = run_irq_wakeable,
     };
     if (sched_init(&sp))

@@ -228,6 +228,9 @@ static void sched_record(void)
     json_u64(&j, "slice_us", sched_slice_us());
     json_u64(&j, "gang_switches", sched_stats.gang_switches);
     json_u64(&j, "cross_vm_overlaps", sched_stats.cross_vm_overlaps);
+    json_u64(&j, "wakeup_preemptions", sched_stats.wakeup_preemptions);
+    json_u64(&j, "balance_pulls", sched_stats.balance_pulls);
+    json_u64(&j, "idle_pulls", sched_stats.idle_pulls);
     json_bool(&j, "ple", virt_settings.ple);
     json_bool(&j, "ple_hw", virt_settings.ple_hw);
     json_emit(&j);

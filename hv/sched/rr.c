@@ -2,14 +2,33 @@
  * The rr policy: one global FIFO of runnable vCPUs served by every pCPU, so
  * a vCPU migrates to whichever pCPU frees up first. With at most a few dozen
  * vCPUs a single queue under the scheduler lock is both fair and cheap.
+ * Slices are staggered (stagger=on): pCPU i's first slice is i/P of a slice
+ * longer, so the pCPUs' slice ends stay spread over the slice instead of
+ * all falling together, which would co-schedule a VM's vCPUs by accident
+ * and hide lock-holder preemption.
  */
 #include "sched.h"
 
 #include "runq.h"
 
 static struct runq queue;
+static int first_done[SCHED_MAX_CPUS];
 
-static void rr_init(void) { queue = (struct runq){ 0, 0 }; }
+static void rr_init(void)
+{
+    queue = (struct runq){ 0, 0 };
+    for (unsigned i = 0; i < SCHED_MAX_CPUS; i++)
+        first_done[i] = 0;
+}
+
+static uint64_t rr_tick_deadline(struct sched_cpu *cpu, uint64_t now)
+{
+    uint64_t d = now + sched_slice_cycles;
+    if (!first_done[cpu->index] && sched_params()->stagger && sched_nr_cpus)
+        d += sched_slice_cycles * cpu->index / sched_nr_cpus;
+    first_done[cpu->index] = 1;
+    return d;
+}
 
 static void rr_enqueue(struct sched_entity *v, int front) { runq_push(&queue, v, front); }
 
@@ -34,4 +53,5 @@ const struct sched_policy sched_rr = {
     .pick = rr_pick,
     .remove = rr_remove,
     .has_runnable = rr_has_runnable,
+    .tick_deadline = rr_tick_deadline,
 };

@@ -18,6 +18,7 @@ struct sched_group *sched_groups[SCHED_MAX_GROUPS];
 unsigned sched_nr_groups;
 
 static const struct sched_policy *policy;
+static struct sched_params params;
 static uint64_t slice_us;
 static int boost;
 static int (*irq_wakeable)(struct sched_entity *e);
@@ -28,8 +29,11 @@ int sched_init(const struct sched_params *p)
         policy = &sched_rr;
     else if (!strcmp(p->policy, "gang"))
         policy = &sched_gang;
+    else if (!strcmp(p->policy, "cfs"))
+        policy = &sched_cfs;
     else
         return -1;
+    params = *p;
     slice_us = p->slice_us;
     sched_slice_cycles = p->slice_cycles;
     boost = p->boost;
@@ -45,6 +49,18 @@ int sched_init(const struct sched_params *p)
 }
 
 uint64_t sched_slice_us(void) { return slice_us; }
+const struct sched_params *sched_params(void) { return &params; }
+
+uint64_t sched_tick_deadline(struct sched_cpu *cpu)
+{
+    uint64_t now = sched_port_now();
+    if (!policy->tick_deadline)
+        return now + sched_slice_cycles;
+    uint64_t f = sched_port_lock();
+    uint64_t d = policy->tick_deadline(cpu, now);
+    sched_port_unlock(f);
+    return d;
+}
 const char *sched_policy_name(void) { return policy ? policy->name : "none"; }
 
 void sched_group_add(struct sched_group *g)
@@ -183,11 +199,11 @@ void sched_notify(struct sched_entity *e, int kick)
             __atomic_store_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
             if (kick)
                 e->kick_tsc = sched_port_now();
-            make_runnable(e, boost);
-            if (boost)
+            make_runnable(e, boost && !policy->own_wakeup);
+            if (boost && !policy->own_wakeup)
                 preempt_for_wakeup();
         }
-    } else if (e->state == VCPU_RUNNABLE && boost) {
+    } else if (e->state == VCPU_RUNNABLE && boost && !policy->own_wakeup) {
         to_front(e);
     } else if (e->state == VCPU_RUNNING && e->pcpu >= 0 &&
                (unsigned)e->pcpu != sched_port_this_cpu()) {

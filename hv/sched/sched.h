@@ -54,6 +54,17 @@ struct sched_entity {
     struct sched_group *group;
     struct sched_entity *next; /* run-queue link (owned by the policy) */
     struct sched_stats_entity stats;
+    /* cfs only (hv/sched/cfs.c); the other policies leave it alone. */
+    struct {
+        uint64_t vruntime;     /* cycles run; relative to its queue's
+                                  min_vruntime while it is off every queue */
+        uint64_t exec_start;   /* clock when accounting last caught up */
+        uint64_t slice_start_sum; /* sum_exec when it was last picked */
+        uint64_t sum_exec;     /* cycles run in all */
+        uint64_t last_ran;     /* clock when it last left a pCPU */
+        int rq;                /* pCPU whose queue holds it, -1 if none */
+        int queued;
+    } cfs;
 };
 
 /* One VM: its entities and the co-run accounting. */
@@ -88,15 +99,26 @@ struct sched_policy {
     /* Optional: the slice ended while e ran on cpu; must e leave?
        Without it, e leaves when has_runnable(cpu). */
     int (*must_leave)(struct sched_cpu *cpu, struct sched_entity *e);
+    /* Optional: when cpu's next slice tick is due (clock), from now; without
+       it, one slice from now. */
+    uint64_t (*tick_deadline)(struct sched_cpu *cpu, uint64_t now);
+    /* The policy places woken entities and decides wake-up preemption
+       itself (cfs): boost's front-of-queue and preempt-the-longest-runner
+       rules are not applied for it. */
+    int own_wakeup;
 };
 
 extern const struct sched_policy sched_rr;
 extern const struct sched_policy sched_gang;
+extern const struct sched_policy sched_cfs;
 
 /* Scheduler-wide counters for the report (lock-free reads at the end). */
 struct sched_stats {
     uint64_t gang_switches;     /* gang: turns handed from one VM to the next */
     uint64_t cross_vm_overlaps; /* times a vCPU started while another VM's ran */
+    uint64_t wakeup_preemptions; /* cfs: a woken vCPU preempted a running one */
+    uint64_t balance_pulls;     /* cfs: vCPUs moved by the periodic balance */
+    uint64_t idle_pulls;        /* cfs: vCPUs pulled by an idle pCPU */
 };
 extern struct sched_stats sched_stats;
 extern uint64_t sched_slice_cycles;
@@ -111,6 +133,11 @@ struct sched_params {
     uint64_t slice_cycles;     /* the same in clock cycles */
     int boost;                 /* wake-up boost and preemption (rr) */
     unsigned nr_cpus;
+    int stagger;               /* rr: pCPU i's first slice is i/P slices longer */
+    /* cfs, in clock cycles (the base values; cfs scales the three
+       granularities by 1 + log2(min(pCPUs, 8)), as Linux does) */
+    uint64_t cfs_latency, cfs_min_gran, cfs_wakeup_gran;
+    uint64_t cfs_tick, cfs_migration_cost, cfs_balance;
     /* Under the lock: may blocked e take an interrupt now? (the caller's
        notion of "IF set and a vector pending") */
     int (*irq_wakeable)(struct sched_entity *e);
@@ -139,6 +166,10 @@ void sched_group_finish(struct sched_group *g);
 
 /* The run loop's side: pick for this pCPU (NULL: nothing to run). */
 struct sched_entity *sched_pick(struct sched_cpu *cpu);
+/* When the slice timer of cpu must next fire (clock cycles). */
+uint64_t sched_tick_deadline(struct sched_cpu *cpu);
+/* The parameters sched_init was given (for the policies). */
+const struct sched_params *sched_params(void);
 /* The slice ended: must e leave cpu? */
 int sched_must_leave(struct sched_cpu *cpu, struct sched_entity *e);
 enum sched_put_how {

@@ -13,11 +13,13 @@
 #include "../core/lapic.h"
 #include "../core/idt.h"
 #include "../core/percpu.h"
+#include "../core/time.h"
 #include "../core/x86.h"
 #include "../sched/sched.h"
 #include "../trace/trace.h"
 
 #define IDLE_TICK_US 10000
+#define NS_PER_US 1000
 
 _Static_assert(SCHED_MAX_CPUS == MAX_PCPUS, "one scheduler slot per pCPU");
 
@@ -41,12 +43,15 @@ int virt_entry_must_abort(struct vcpu *v)
 
 /* A backend with its own slice timer (the VMX-preemption timer) ends the
    slice itself; otherwise the LAPIC timer interrupt does. */
-static void start_slice(struct vcpu *v)
+static void start_slice(struct percpu *cpu, struct vcpu *v)
 {
-    if (virt_caps.slice_timer)
-        virt->slice_start(v, rdtsc() + sched_slice_cycles);
-    else
-        lapic_timer_oneshot_us(sched_slice_us());
+    uint64_t deadline = sched_tick_deadline(&sched_cpus[cpu->index]), now = rdtsc();
+    if (virt_caps.slice_timer) {
+        virt->slice_start(v, deadline);
+    } else {
+        uint64_t us = deadline > now ? cycles_to_ns(deadline - now) / NS_PER_US : 0;
+        lapic_timer_oneshot_us(us ? us : 1);
+    }
 }
 
 /* v comes onto this pCPU: the pv state it must see first. */
@@ -86,7 +91,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
     uint64_t start = rdtsc();
 
     vcpu_load(cpu, v);
-    start_slice(v);
+    start_slice(cpu, v);
     for (;;) {
         __atomic_store_n(&v->se.notify, 0, __ATOMIC_SEQ_CST);
         if (v->vm->state != VM_RUNNING || run_over) {
@@ -104,7 +109,7 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
             if (sched_must_leave(scpu, &v->se))
                 break;          /* slice over: preempted */
             cpu->need_resched = 0;
-            start_slice(v);
+            start_slice(cpu, v);
         }
     }
     vcpu_put(cpu, v, act, start);

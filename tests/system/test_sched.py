@@ -23,7 +23,7 @@ def lockstress_2x(boot, extra):
     return run
 
 
-@pytest.mark.parametrize("sched", ["rr", "gang"])
+@pytest.mark.parametrize("sched", ["cfs", "rr", "gang"])
 @pytest.mark.parametrize("lock", ["ticket", "pvticket"])
 @pytest.mark.parametrize("ple", ["off", "on"])
 def test_policy_lock_ple_matrix(boot, sched, lock, ple):

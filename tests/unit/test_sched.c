@@ -59,6 +59,8 @@ static unsigned nr_ents;
 static unsigned slot(struct sched_entity *e) { return (unsigned)(e - ents); }
 static int wakeable(struct sched_entity *e) { return irq_ok[slot(e)]; }
 
+static int stagger_on;       /* rr's stagger= for the next setup_machine */
+
 static void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsigned vcpus,
                           int boost)
 {
@@ -69,8 +71,13 @@ static void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsig
     memset(irq_ok, 0, sizeof(irq_ok));
     memset(groups, 0, sizeof(groups));
     memset(ents, 0, sizeof(ents));
+    /* cfs knobs: Linux's defaults with one TICK standing for 1 ms. */
     struct sched_params p = { .policy = policy, .slice_us = 10, .slice_cycles = SLICE,
-                              .boost = boost, .nr_cpus = cpus, .irq_wakeable = wakeable };
+                              .boost = boost, .nr_cpus = cpus, .irq_wakeable = wakeable,
+                              .stagger = stagger_on,
+                              .cfs_latency = 6 * TICK, .cfs_min_gran = 3 * TICK / 4,
+                              .cfs_wakeup_gran = TICK, .cfs_tick = 4 * TICK,
+                              .cfs_migration_cost = TICK / 2, .cfs_balance = 4 * TICK };
     assert_int_equal(sched_init(&p), 0);
     nr_ents = 0;
     for (unsigned g = 0; g < vms; g++) {
@@ -99,6 +106,9 @@ struct sim_rules {
     unsigned wake_after;        /* BLOCKS: ticks until a kick wakes it */
 };
 
+#define MAX_ENDS 4096
+static uint64_t slice_ends[SCHED_MAX_CPUS][MAX_ENDS];  /* ticks that ended a slice */
+static unsigned nr_slice_ends[SCHED_MAX_CPUS];
 static uint64_t wake_at[MAX_ENT];
 static unsigned ran_ticks[MAX_ENT];
 static uint64_t runnable_since[MAX_ENT];
@@ -156,7 +166,7 @@ static void sim_step(unsigned cpus, const struct sim_rules *r, int gang_check)
             assert_int_equal(s->cur->state, VCPU_RUNNING);
             assert_int_equal(s->cur->pcpu, (int)c);
             need_resched[c] = 0;
-            s->slice_end = now + SLICE;
+            s->slice_end = sched_tick_deadline(scpu);
         }
         struct sched_entity *e = s->cur;
         unsigned i = slot(e);
@@ -175,13 +185,17 @@ static void sim_step(unsigned cpus, const struct sim_rules *r, int gang_check)
         if (now + TICK >= s->slice_end)
             need_resched[c] = 1;          /* the slice timer */
         if (need_resched[c]) {
+            slice_ends[c][nr_slice_ends[c] < MAX_ENDS ? nr_slice_ends[c]++ : MAX_ENDS - 1] =
+                now + TICK;
             if (sched_must_leave(scpu, e)) {
                 sched_put(e, SCHED_PUT_PREEMPT);
                 s->cur = 0;
                 continue;
             }
             need_resched[c] = 0;
-            s->slice_end = now + TICK + SLICE;
+            now += TICK;              /* the next slice starts at the tick */
+            s->slice_end = sched_tick_deadline(scpu);
+            now -= TICK;
         }
     }
     if (gang_check)
@@ -197,6 +211,7 @@ static void sim_run(unsigned cpus, unsigned steps, const struct sim_rules *r, in
     memset(ran_ticks, 0, sizeof(ran_ticks));
     memset(runnable_since, 0, sizeof(runnable_since));
     memset(max_wait, 0, sizeof(max_wait));
+    memset(nr_slice_ends, 0, sizeof(nr_slice_ends));
     overlap_ticks = 0;
     for (unsigned t = 0; t < steps; t++)
         sim_step(cpus, r, gang_check);
@@ -410,6 +425,150 @@ static void test_yields_within_gang(void **state)
        scheduler work). */
 }
 
+
+/* ---- rr staggering ---- */
+
+/* How many slice ends of pCPU a fell on a tick where pCPU b's slice also
+   ended. */
+static unsigned common_ends(unsigned a, unsigned b)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < nr_slice_ends[a]; i++)
+        for (unsigned j = 0; j < nr_slice_ends[b]; j++)
+            n += slice_ends[a][i] == slice_ends[b][j];
+    return n;
+}
+
+static void test_rr_stagger_spreads_slice_ends(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = CPU_BOUND };
+    stagger_on = 1;
+    setup_machine("rr", 4, 2, 4, 0);
+    stagger_on = 0;
+    sim_run(4, 2000, &r, 0);
+    /* pCPU i's first slice ended i/4 of a slice late, and the ends stay
+       apart: no two pCPUs ever end a slice on the same tick. */
+    for (unsigned c = 0; c < 4; c++) {
+        assert_true(nr_slice_ends[c] > 100);
+        uint64_t first = 1 + SLICE + SLICE * c / 4;   /* seen at the next tick */
+        assert_true(slice_ends[c][0] >= first && slice_ends[c][0] < first + TICK);
+        for (unsigned d = c + 1; d < 4; d++)
+            assert_int_equal(common_ends(c, d), 0);
+    }
+    assert_fair(10);
+
+    /* stagger=off: every pCPU ends every slice together. */
+    setup_machine("rr", 4, 2, 4, 0);
+    sim_run(4, 2000, &r, 0);
+    for (unsigned c = 1; c < 4; c++)
+        assert_int_equal(common_ends(0, c), nr_slice_ends[0]);
+}
+
+/* ---- cfs ---- */
+
+static void test_cfs_cpu_bound_is_fair(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = CPU_BOUND };
+    setup_machine("cfs", 4, 3, 4, 1);        /* 12 vCPUs on 4 pCPUs: 3x */
+    sim_run(4, 12000, &r, 0);
+    /* 4000 ticks each on average; a queue's period is 18 ticks. */
+    assert_fair(4000 / 20);
+    assert_no_starvation(3 * 18 * TICK);
+    assert_state_time_adds_up();
+    for (unsigned i = 0; i < nr_ents; i++)
+        assert_true(ents[i].stats.preemptions > 0);
+}
+
+static void test_cfs_blocking_no_starvation(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = BLOCKS, .block_every = 7, .wake_after = 5 };
+    setup_machine("cfs", 3, 3, 3, 1);
+    sim_run(3, 8000, &r, 0);
+    assert_no_starvation(3 * 18 * TICK);
+    for (unsigned i = 0; i < nr_ents; i++)
+        assert_true(ran_ticks[i] > 8000 / nr_ents / 2);
+    assert_state_time_adds_up();
+    /* Wake-ups went to idle pCPUs or preempted by lag; queues were evened. */
+    assert_true(sched_stats.wakeup_preemptions + sched_stats.idle_pulls +
+                sched_stats.balance_pulls > 0);
+}
+
+static void test_cfs_yields_no_starvation(void **state)
+{
+    (void)state;
+    struct sim_rules r = { .work = YIELDS };
+    setup_machine("cfs", 2, 2, 4, 1);
+    sim_run(2, 6000, &r, 0);
+    assert_no_starvation(4 * 18 * TICK);
+    uint64_t yields = 0;
+    for (unsigned i = 0; i < nr_ents; i++)
+        yields += ents[i].stats.directed_yields;
+    assert_true(yields > 0);
+}
+
+/* One pCPU: a vCPU woken after a long sleep preempts the runner only when
+   it lags the runner by more than the wake-up granularity (3 ticks with
+   the log scaling at 1 pCPU = factor 1: 1 tick), and never with boost off. */
+static void wake_after_sleep(int boost, uint64_t sleep_ticks, int want_preempt,
+                             int want_leave)
+{
+    setup_machine("cfs", 1, 1, 2, boost);
+    cur_cpu = 0;
+    struct sched_entity *a = sched_pick(&sched_cpus[0]);
+    now += TICK;
+    sched_put(a, SCHED_PUT_BLOCK);               /* a sleeps */
+    struct sched_entity *b = sched_pick(&sched_cpus[0]);
+    assert_ptr_not_equal(a, b);
+    now += sleep_ticks * TICK;                    /* b runs meanwhile */
+    __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
+    sched_notify(a, 1);
+    assert_int_equal(a->state, VCPU_RUNNABLE);
+    assert_int_equal(need_resched[0], want_preempt);
+    assert_int_equal(sched_must_leave(&sched_cpus[0], b), want_leave);
+    assert_int_equal(sched_stats.wakeup_preemptions, (uint64_t)want_preempt);
+}
+
+static void test_cfs_wakeup_preemption_needs_lag(void **state)
+{
+    (void)state;
+    wake_after_sleep(1, 20, 1, 1);  /* lag capped at latency/2 = 3 ticks > 1 */
+    wake_after_sleep(1, 1, 0, 0);   /* no lag: b ran 1 tick, a woke level */
+    /* boost=off: no wake-up preemption; b leaves at the tick anyway, having
+       run 20 ticks, more than its share (3 ticks) of the period. */
+    wake_after_sleep(0, 20, 0, 1);
+}
+
+static void test_cfs_min_granularity(void **state)
+{
+    (void)state;
+    setup_machine("cfs", 1, 1, 3, 1);
+    cur_cpu = 0;
+    struct sched_entity *a = sched_pick(&sched_cpus[0]);
+    /* Within the minimum granularity (0.75 ticks) a tick never preempts. */
+    now += TICK / 2;
+    assert_int_equal(sched_must_leave(&sched_cpus[0], a), 0);
+    /* Past its share of the period (6 ticks / 3) it must go. */
+    now += 2 * TICK;
+    assert_int_equal(sched_must_leave(&sched_cpus[0], a), 1);
+}
+
+static void test_cfs_ticks_unaligned(void **state)
+{
+    (void)state;
+    setup_machine("cfs", 4, 1, 4, 1);
+    uint64_t d[4];
+    for (unsigned c = 0; c < 4; c++) {
+        d[c] = sched_tick_deadline(&sched_cpus[c]);
+        assert_true(d[c] > now && d[c] <= now + 4 * TICK);
+        assert_int_equal(d[c] % (4 * TICK), c * TICK);     /* phase i/P of a tick */
+    }
+    for (unsigned c = 1; c < 4; c++)
+        assert_true(d[c] != d[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +582,13 @@ int main(void)
         cmocka_unit_test(test_gang_never_overlaps_vms),
         cmocka_unit_test(test_gang_blocking_and_overcommit_within_vm),
         cmocka_unit_test(test_yields_within_gang),
+        cmocka_unit_test(test_rr_stagger_spreads_slice_ends),
+        cmocka_unit_test(test_cfs_cpu_bound_is_fair),
+        cmocka_unit_test(test_cfs_blocking_no_starvation),
+        cmocka_unit_test(test_cfs_yields_no_starvation),
+        cmocka_unit_test(test_cfs_wakeup_preemption_needs_lag),
+        cmocka_unit_test(test_cfs_min_granularity),
+        cmocka_unit_test(test_cfs_ticks_unaligned),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -1,0 +1,414 @@
+/*
+ * The cfs policy: the paper's host, Linux's Completely Fair Scheduler, with
+ * every vCPU one task of equal weight. Each pCPU has its own run queue
+ * ordered by virtual runtime; the slice a vCPU gets is the scheduling
+ * period shared among the queue (never less than the minimum granularity);
+ * a woken vCPU preempts the running one only when it lags it by more than
+ * the wake-up granularity; periodic and idle-time balancing move waiting
+ * vCPUs between queues, leaving cache-hot ones (ran within the migration
+ * cost) in place; and every pCPU ticks at its own phase. Departures from
+ * Linux are listed in README.md ("sched=cfs").
+ */
+#include "sched.h"
+
+#include "port.h"
+
+#define NO_CPU (-1)
+#define SCALE_CPUS_MAX 8       /* Linux's tunable scaling stops at 8 CPUs */
+
+struct cfs_rq {
+    struct sched_entity *head; /* queued entities, by vruntime (FIFO on ties) */
+    unsigned nr_queued;        /* not counting the running one */
+    uint64_t min_vruntime;     /* never decreases */
+    struct sched_entity *next; /* buddy: a directed-yield target */
+    struct sched_entity *skip; /* buddy: the vCPU that yielded */
+    int resched;               /* wake-up preemption asked current to go */
+    uint64_t next_balance;     /* clock of the next periodic balance */
+    unsigned balance_failed;   /* balances that found only cache-hot vCPUs */
+};
+
+static struct cfs_rq rqs[SCHED_MAX_CPUS];
+static uint64_t latency, min_gran, wakeup_gran, tick, migration_cost, balance_every;
+static unsigned nr_latency;    /* queue length up to which the period is latency */
+
+static unsigned ilog2(unsigned n)
+{
+    unsigned l = 0;
+    while (n >>= 1)
+        l++;
+    return l;
+}
+
+static void cfs_init(void)
+{
+    const struct sched_params *p = sched_params();
+    unsigned cpus = sched_nr_cpus < SCALE_CPUS_MAX ? sched_nr_cpus : SCALE_CPUS_MAX;
+    uint64_t factor = 1 + ilog2(cpus ? cpus : 1);   /* SCHED_TUNABLESCALING_LOG */
+
+    latency = p->cfs_latency * factor;
+    min_gran = p->cfs_min_gran * factor;
+    wakeup_gran = p->cfs_wakeup_gran * factor;
+    tick = p->cfs_tick ? p->cfs_tick : 1;
+    migration_cost = p->cfs_migration_cost;
+    balance_every = p->cfs_balance;
+    nr_latency = min_gran ? (unsigned)((latency + min_gran - 1) / min_gran) : 1;
+    for (unsigned i = 0; i < SCHED_MAX_CPUS; i++)
+        rqs[i] = (struct cfs_rq){ .next_balance = balance_every };
+}
+
+static struct sched_entity *running_on(unsigned cpu) { return sched_cpus[cpu].current; }
+static unsigned nr_running(unsigned cpu) { return rqs[cpu].nr_queued + (running_on(cpu) != 0); }
+
+static void update_min_vruntime(unsigned cpu)
+{
+    struct cfs_rq *rq = &rqs[cpu];
+    struct sched_entity *cur = running_on(cpu);
+    uint64_t m = UINT64_MAX;
+    if (cur)
+        m = cur->cfs.vruntime;
+    if (rq->head && rq->head->cfs.vruntime < m)
+        m = rq->head->cfs.vruntime;
+    if (m != UINT64_MAX && m > rq->min_vruntime)
+        rq->min_vruntime = m;
+}
+
+/* Charge the running entity e (on cpu) for the time since it was last
+   charged. Equal weights: virtual time is real time. */
+static void update_curr(struct sched_entity *e, unsigned cpu, uint64_t now)
+{
+    uint64_t delta = now > e->cfs.exec_start ? now - e->cfs.exec_start : 0;
+    e->cfs.vruntime += delta;
+    e->cfs.sum_exec += delta;
+    e->cfs.exec_start = now;
+    update_min_vruntime(cpu);
+}
+
+static void insert(unsigned cpu, struct sched_entity *e)
+{
+    struct cfs_rq *rq = &rqs[cpu];
+    struct sched_entity **p = &rq->head;
+    while (*p && (*p)->cfs.vruntime <= e->cfs.vruntime)
+        p = &(*p)->next;
+    e->next = *p;
+    *p = e;
+    e->cfs.rq = (int)cpu;
+    e->cfs.queued = 1;
+    rq->nr_queued++;
+}
+
+static void unlink(struct sched_entity *e)
+{
+    if (!e->cfs.queued)
+        return;
+    struct cfs_rq *rq = &rqs[e->cfs.rq];
+    struct sched_entity **p = &rq->head;
+    while (*p && *p != e)
+        p = &(*p)->next;
+    if (*p)
+        *p = e->next;
+    e->next = 0;
+    e->cfs.queued = 0;
+    rq->nr_queued--;
+    if (rq->next == e)
+        rq->next = 0;
+    if (rq->skip == e)
+        rq->skip = 0;
+}
+
+/* The scheduling period for n runnable entities, and one entity's share. */
+static uint64_t slice_of(unsigned n)
+{
+    uint64_t period = n > nr_latency ? n * min_gran : latency;
+    return period / (n ? n : 1);
+}
+
+/* Linux's wakeup_preempt_entity: 1 if a is ahead of b (b has run more) by
+   more than a wake-up granularity, -1 if not ahead at all, else 0. */
+static int ahead_by_gran(const struct sched_entity *a, const struct sched_entity *b)
+{
+    if (b->cfs.vruntime <= a->cfs.vruntime)
+        return -1;
+    return b->cfs.vruntime - a->cfs.vruntime > wakeup_gran ? 1 : 0;
+}
+
+static int is_idle(unsigned cpu) { return !running_on(cpu) && !rqs[cpu].nr_queued; }
+
+static unsigned least_loaded(void)
+{
+    unsigned best = 0;
+    for (unsigned i = 1; i < sched_nr_cpus; i++)
+        if (nr_running(i) < nr_running(best))
+            best = i;
+    return best;
+}
+
+/* select_task_rq_fair, reduced to one cache domain: the previous pCPU if
+   idle, else an idle one, else the previous one. */
+static unsigned wake_target(const struct sched_entity *e)
+{
+    if (e->last_pcpu < 0 || (unsigned)e->last_pcpu >= sched_nr_cpus)
+        return least_loaded();
+    unsigned prev = (unsigned)e->last_pcpu;
+    if (is_idle(prev))
+        return prev;
+    for (unsigned k = 1; k < sched_nr_cpus; k++) {
+        unsigned c = (prev + k) % sched_nr_cpus;
+        if (is_idle(c))
+            return c;
+    }
+    return prev;
+}
+
+static void kick_cpu(unsigned cpu)
+{
+    if (cpu != sched_port_this_cpu())
+        sched_port_poke(cpu);
+}
+
+/* A woken entity e was queued on cpu: preempt its current one if e lags
+   it by more than the wake-up granularity (boost=off: never). */
+static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t now)
+{
+    struct sched_entity *cur = running_on(cpu);
+    if (!cur) {
+        kick_cpu(cpu);
+        return;
+    }
+    if (!sched_params()->boost || rqs[cpu].resched)
+        return;
+    update_curr(cur, cpu, now);
+    if (ahead_by_gran(e, cur) == 1) {
+        rqs[cpu].resched = 1;
+        sched_stats.wakeup_preemptions++;
+        sched_port_resched(cpu);
+    }
+}
+
+static void place_woken(struct sched_entity *e, unsigned cpu)
+{
+    /* Blocked entities keep their vruntime relative to the queue they left
+       (as Linux does for a migrating task); here it becomes absolute. */
+    uint64_t v = e->cfs.vruntime + rqs[cpu].min_vruntime;
+    uint64_t floor = rqs[cpu].min_vruntime > latency / 2
+                   ? rqs[cpu].min_vruntime - latency / 2 : 0;  /* GENTLE_FAIR_SLEEPERS */
+    e->cfs.vruntime = v > floor ? v : floor;
+}
+
+static void cfs_enqueue(struct sched_entity *e, int front)
+{
+    uint64_t now = sched_port_now();
+    unsigned me = sched_port_this_cpu();
+
+    switch (e->state) {
+    case VCPU_RUNNING: {        /* preempted or yielded: back on its queue */
+        unsigned cpu = (unsigned)e->last_pcpu;
+        update_curr(e, cpu, now);
+        e->cfs.last_ran = now;
+        rqs[cpu].resched = 0;
+        insert(cpu, e);
+        update_min_vruntime(cpu);
+        break;
+    }
+    case VCPU_RUNNABLE: {       /* a directed-yield target: the next buddy */
+        unsigned cpu = (unsigned)e->cfs.rq;
+        insert(cpu, e);
+        if (front) {
+            rqs[cpu].next = e;
+            if (running_on(me))
+                rqs[me].skip = running_on(me);
+            if (cpu != me && running_on(cpu)) {   /* yield_to's resched */
+                rqs[cpu].resched = 1;
+                sched_port_resched(cpu);
+            }
+        }
+        break;
+    }
+    case VCPU_NEW: {            /* START_DEBIT: a new vCPU owes one slice */
+        unsigned cpu = least_loaded();
+        e->cfs.vruntime = rqs[cpu].min_vruntime + slice_of(nr_running(cpu) + 1);
+        e->cfs.exec_start = now;
+        insert(cpu, e);
+        kick_cpu(cpu);
+        break;
+    }
+    default: {                  /* woken from HLT */
+        unsigned cpu = wake_target(e);
+        place_woken(e, cpu);
+        insert(cpu, e);
+        check_preempt_wakeup(cpu, e, now);
+        break;
+    }
+    }
+}
+
+static void cfs_remove(struct sched_entity *e) { unlink(e); }
+
+static void migrate(struct sched_entity *e, unsigned to)
+{
+    unsigned from = (unsigned)e->cfs.rq;
+    unlink(e);
+    e->cfs.vruntime = e->cfs.vruntime - rqs[from].min_vruntime + rqs[to].min_vruntime;
+    if (e->cfs.vruntime < rqs[to].min_vruntime)
+        e->cfs.vruntime = rqs[to].min_vruntime;
+    insert(to, e);
+    update_min_vruntime(from);
+    update_min_vruntime(to);
+}
+
+static int cache_hot(const struct sched_entity *e, uint64_t now)
+{
+    return now - e->cfs.last_ran < migration_cost;
+}
+
+/* The queued entity of cpu that ran least recently (and is cold, unless
+   allow_hot); NULL if none. */
+static struct sched_entity *coldest(unsigned cpu, uint64_t now, int allow_hot)
+{
+    struct sched_entity *best = 0;
+    for (struct sched_entity *e = rqs[cpu].head; e; e = e->next)
+        if ((allow_hot || !cache_hot(e, now)) && (!best || e->cfs.last_ran < best->cfs.last_ran))
+            best = e;
+    return best;
+}
+
+static int busiest_other(unsigned cpu)
+{
+    int best = NO_CPU;
+    for (unsigned i = 0; i < sched_nr_cpus; i++)
+        if (i != cpu && rqs[i].nr_queued && nr_running(i) >= 2 &&
+            (best == NO_CPU || nr_running(i) > nr_running((unsigned)best)))
+            best = (int)i;
+    return best;
+}
+
+/* Newly idle: pull one waiting entity from the busiest queue. Departure:
+   Linux skips cache-hot tasks here and retries at later ticks; an idle
+   pCPU here takes the coldest one at once. */
+static void idle_pull(unsigned cpu, uint64_t now)
+{
+    int from = busiest_other(cpu);
+    if (from == NO_CPU)
+        return;
+    struct sched_entity *e = coldest((unsigned)from, now, 1);
+    if (e) {
+        migrate(e, cpu);
+        sched_stats.idle_pulls++;
+    }
+}
+
+/* Periodic balance from cpu: even out the number of runnable entities,
+   half the difference at a time, moving only cache-cold ones until the
+   imbalance has outlived a balance (Linux's cache_nice_tries of 1). */
+static void periodic_balance(unsigned cpu, uint64_t now)
+{
+    int from = busiest_other(cpu);
+    if (from == NO_CPU || nr_running((unsigned)from) < nr_running(cpu) + 2)
+        return;
+    unsigned move = (nr_running((unsigned)from) - nr_running(cpu)) / 2, moved = 0;
+    int allow_hot = rqs[cpu].balance_failed > 1;
+    while (moved < move) {
+        struct sched_entity *e = coldest((unsigned)from, now, allow_hot);
+        if (!e)
+            break;
+        migrate(e, cpu);
+        moved++;
+    }
+    sched_stats.balance_pulls += moved;
+    rqs[cpu].balance_failed = moved ? 0 : rqs[cpu].balance_failed + 1;
+}
+
+static struct sched_entity *cfs_pick(struct sched_cpu *scpu)
+{
+    unsigned cpu = scpu->index;
+    struct cfs_rq *rq = &rqs[cpu];
+    uint64_t now = sched_port_now();
+
+    if (!rq->head)
+        idle_pull(cpu, now);
+    struct sched_entity *left = rq->head, *e = left;
+    if (!left)
+        return 0;
+    /* Linux's pick_next_entity: pass over the yielder if the next one is
+       not far behind; take the yield target if it is not far ahead. */
+    if (rq->skip == left && left->next && ahead_by_gran(left->next, left) < 1)
+        e = left->next;
+    if (rq->next && ahead_by_gran(left, rq->next) < 1)
+        e = rq->next;
+    unlink(e);
+    rq->next = rq->skip = 0;
+    rq->resched = 0;
+    e->cfs.exec_start = now;
+    e->cfs.slice_start_sum = e->cfs.sum_exec;
+    return e;
+}
+
+static int cfs_has_runnable(struct sched_cpu *scpu)
+{
+    return rqs[scpu->index].nr_queued || busiest_other(scpu->index) != NO_CPU;
+}
+
+static void cfs_state_changed(struct sched_entity *e, int from, int to)
+{
+    if (from != VCPU_RUNNING || to == VCPU_RUNNABLE)
+        return;                  /* RUNNING -> RUNNABLE was charged in enqueue */
+    uint64_t now = sched_port_now();
+    unsigned cpu = (unsigned)e->last_pcpu;
+    update_curr(e, cpu, now);
+    e->cfs.last_ran = now;
+    rqs[cpu].resched = 0;
+    update_min_vruntime(cpu);
+    if (to == VCPU_BLOCKED)      /* kept relative to this queue while asleep */
+        e->cfs.vruntime = e->cfs.vruntime > rqs[cpu].min_vruntime
+                        ? e->cfs.vruntime - rqs[cpu].min_vruntime : 0;
+}
+
+/* The tick (or a resched) while e runs on cpu: Linux's check_preempt_tick,
+   after a periodic balance when one is due. */
+static int cfs_must_leave(struct sched_cpu *scpu, struct sched_entity *e)
+{
+    unsigned cpu = scpu->index;
+    struct cfs_rq *rq = &rqs[cpu];
+    uint64_t now = sched_port_now();
+
+    if (rq->resched) {
+        rq->resched = 0;
+        return 1;
+    }
+    update_curr(e, cpu, now);
+    if (now >= rq->next_balance) {
+        rq->next_balance = now + balance_every;
+        periodic_balance(cpu, now);
+    }
+    if (!rq->head)
+        return 0;
+    uint64_t ideal = slice_of(rq->nr_queued + 1);
+    uint64_t ran = e->cfs.sum_exec - e->cfs.slice_start_sum;
+    if (ran > ideal)
+        return 1;
+    if (ran < min_gran)
+        return 0;
+    return e->cfs.vruntime > rq->head->cfs.vruntime &&
+           e->cfs.vruntime - rq->head->cfs.vruntime > ideal;
+}
+
+/* Ticks of pCPU i fall at i/P of a tick past the multiples of the tick. */
+static uint64_t cfs_tick_deadline(struct sched_cpu *scpu, uint64_t now)
+{
+    uint64_t phase = tick * scpu->index / (sched_nr_cpus ? sched_nr_cpus : 1);
+    if (now < phase)
+        return phase;
+    return phase + ((now - phase) / tick + 1) * tick;
+}
+
+const struct sched_policy sched_cfs = {
+    .name = "cfs",
+    .init = cfs_init,
+    .enqueue = cfs_enqueue,
+    .pick = cfs_pick,
+    .remove = cfs_remove,
+    .has_runnable = cfs_has_runnable,
+    .state_changed = cfs_state_changed,
+    .must_leave = cfs_must_leave,
+    .tick_deadline = cfs_tick_deadline,
+    .own_wakeup = 1,
+};
