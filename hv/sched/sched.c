@@ -246,22 +246,42 @@ int sched_yield_to(struct sched_entity *e, struct sched_entity *target)
     return yielded;
 }
 
+/* May c be a directed-yield target? KVM's kvm_vcpu_on_spin takes only
+   vCPUs that are ready to run but preempted (here: RUNNABLE), and a vCPU
+   that is itself in a pause loop only every other time it is considered
+   (kvm_vcpu_eligible_for_directed_yield), since it is probably a waiter
+   too. */
+static int yield_candidate(struct sched_entity *c)
+{
+    if (c->state != VCPU_RUNNABLE)
+        return 0;
+    if (!c->in_spin_loop)
+        return 1;
+    int eligible = c->dy_eligible;
+    c->dy_eligible = !c->dy_eligible;
+    return eligible;
+}
+
 int sched_yield_to_sibling(struct sched_entity *e)
 {
     struct sched_group *g = e->group;
     int yielded = 0;
     uint64_t f = sched_port_lock();
-    /* Round robin from the last sibling boosted, so siblings take turns. */
-    for (unsigned i = 1; i <= g->nr; i++) {
+    /* From the sibling after the last one boosted, round the VM, so
+       siblings take turns (KVM's last_boosted_vcpu). */
+    for (unsigned i = 1; i <= g->nr && !yielded; i++) {
         unsigned idx = (g->last_boosted + i) % g->nr;
         struct sched_entity *c = g->members[idx];
-        if (c != e && c->state == VCPU_RUNNABLE) {
+        if (c != e && yield_candidate(c)) {
             to_front(c);
             g->last_boosted = idx;
             yielded = 1;
-            break;
         }
     }
+    /* The yielder leaves its pCPU in a pause loop: until it runs again it
+       is itself a poor target. */
+    e->in_spin_loop = yielded;
+    e->dy_eligible = 0;
     if (yielded)
         e->stats.directed_yields++;
     else
@@ -281,6 +301,7 @@ struct sched_entity *sched_pick(struct sched_cpu *cpu)
             e->kick_tsc = 0;
         }
         set_state(e, VCPU_RUNNING);
+        e->in_spin_loop = 0;
         e->pcpu = (int)cpu->index;
         e->stats.switches++;
         if (e->last_pcpu >= 0 && e->last_pcpu != (int)cpu->index)

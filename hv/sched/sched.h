@@ -50,6 +50,9 @@ struct sched_entity {
     volatile int kicked;       /* PV_UNHALT latch: a kick before HLT is kept */
     volatile int notify;       /* the run loop must look before entering */
     uint64_t kick_tsc;         /* when a kick woke it (for kick_to_run) */
+    int in_spin_loop;          /* lock: left its pCPU through a pause-loop
+                                  yield and has not run since */
+    int dy_eligible;           /* lock: KVM's toggle for such a vCPU */
     unsigned index;            /* position in its group */
     struct sched_group *group;
     struct sched_entity *next; /* run-queue link (owned by the policy) */

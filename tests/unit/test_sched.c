@@ -569,6 +569,32 @@ static void test_cfs_ticks_unaligned(void **state)
         assert_true(d[c] != d[0]);
 }
 
+/* kvm_vcpu_on_spin's candidates: runnable siblings, in turn from the last
+   one boosted, a sibling that itself left in a pause loop only every other
+   time it is considered. */
+static void test_pause_loop_yield_candidates(void **state)
+{
+    (void)state;
+    setup_machine("rr", 1, 1, 4, 0);
+    cur_cpu = 0;
+    struct sched_entity *a = sched_pick(&sched_cpus[0]);          /* ents[0] */
+    ents[1].in_spin_loop = 1;               /* left in a pause loop earlier */
+    assert_int_equal(sched_yield_to_sibling(a), 1);
+    assert_int_equal(a->in_spin_loop, 1);
+    sched_put(a, SCHED_PUT_YIELD);
+    struct sched_entity *b = sched_pick(&sched_cpus[0]);
+    assert_ptr_equal(b, &ents[2]);          /* ents[1] passed over once */
+    assert_int_equal(b->in_spin_loop, 0);
+    assert_int_equal(sched_yield_to_sibling(b), 1);
+    sched_put(b, SCHED_PUT_YIELD);
+    struct sched_entity *c = sched_pick(&sched_cpus[0]);
+    assert_ptr_equal(c, &ents[3]);          /* next after the last boosted */
+    assert_int_equal(sched_yield_to_sibling(c), 1);
+    sched_put(c, SCHED_PUT_YIELD);
+    /* ents[0] (in a pause loop) is passed over; ents[1]'s turn has come. */
+    assert_ptr_equal(sched_pick(&sched_cpus[0]), &ents[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_cfs_wakeup_preemption_needs_lag),
         cmocka_unit_test(test_cfs_min_granularity),
         cmocka_unit_test(test_cfs_ticks_unaligned),
+        cmocka_unit_test(test_pause_loop_yield_candidates),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
