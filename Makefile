@@ -54,6 +54,7 @@ UNIT_EXTRA_test_cfg_table := hv/cfg.c
 UNIT_EXTRA_test_cfg_readme := hv/cfg.c
 UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c
+UNIT_EXTRA_test_ple := hv/virt/ple.c
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean lock-volume
 
@@ -137,7 +138,7 @@ run: deps all
 		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)') \
 		$(if $(NATIVE),--native)
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*.h hv/cfg.c hv/*/*.h hv/sched/*.c)
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*.h hv/cfg.c hv/*/*.h hv/sched/*.c hv/virt/ple.c)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 

@@ -43,6 +43,12 @@ static const struct key keys[] = {
     { "ple_gap", K_UINT, 0, 1ull << 31, 0, "128", "cycles", F(ple_gap) },
     { "ple_exits", K_UINT, 1, 1000000, 0, "8", "PAUSE exits per ms (software filter)",
       F(ple_exits) },
+    { "ple_grow", K_UINT, 0, 1ull << 31, 0, "2", "(KVM ple_window_grow; 0 = fixed)",
+      F(ple_grow) },
+    { "ple_shrink", K_UINT, 0, 1ull << 31, 0, "0", "(KVM ple_window_shrink; 0 = reset)",
+      F(ple_shrink) },
+    { "ple_window_max", K_UINT, 0, 0xFFFFFFFFull, 0, "0", "(0 = the hardware's largest)",
+      F(ple_window_max) },
     { "boost", K_ONOFF, 0, 0, "on|off", "on", 0, F(boost) },
     { "preempt_check", K_ONOFF, 0, 0, "on|off", "off", 0, F(preempt_check) },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms", F(slice_ms) },
@@ -360,6 +366,11 @@ static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_e
 static int check_combination(const struct cfg *c, struct cfg_error *err)
 {
     char v[24];
+    if (c->ple_window_max && c->ple_window_max < c->ple_window) {
+        pv_snprintf(v, sizeof(v), "%lu", c->ple_window_max);
+        return fail(err, "ple_window_max", v, "below ple_window=%lu; allowed: 0 (the "
+                    "hardware's largest) or %lu..4294967295", c->ple_window, c->ple_window);
+    }
     if (c->vms * c->vcpus > CFG_MAX_TOTAL_VCPUS) {
         pv_snprintf(v, sizeof(v), "%lu", c->vcpus);
         return fail(err, "vcpus", v, "vms=%lu x vcpus=%lu = %lu vCPUs; allowed: at most %u in all",

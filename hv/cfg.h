@@ -41,6 +41,7 @@ struct cfg {
     uint64_t slice_ms;
     int ple;                   /* pause-loop exiting */
     uint64_t ple_window, ple_gap, ple_exits;
+    uint64_t ple_grow, ple_shrink, ple_window_max;
     int boost;                 /* woken vCPUs go to the front of the queue */
     int stagger;               /* rr: pCPU i's first slice starts i/P late */
     uint64_t cfs_latency_us, cfs_min_gran_us, cfs_wakeup_gran_us;

@@ -173,6 +173,8 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "waiter_preempt", s->waiter_preempts);
     json_bool(&j, "lockinfo_registered", v->lockinfo_on);
     json_u64(&j, "ple_exits", s->ple_exits);
+    json_u64(&j, "ple_window", v->ple_window);
+    json_u64(&j, "ple_window_peak", s->ple_window_peak);
     json_u64(&j, "directed_yields", ss->directed_yields);
     json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
     json_u64(&j, "steal_registered", (v->steal_msr & PV_STEAL_TIME_ENABLE) != 0);

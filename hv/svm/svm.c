@@ -95,6 +95,7 @@ static void choose_features(uint32_t offered)
     }
     if (!(svm_features & SVM_FEAT_PAUSE_FILTER))
         svm_features &= ~SVM_FEAT_PAUSE_THRESHOLD;
+    virt_settings.ple_window_limit = SVM_PAUSE_FILTER_MAX;
 }
 
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen)
@@ -106,6 +107,13 @@ const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned e
         pv_snprintf(err, errlen, "ple_window=%u: the SVM pause filter count is 16 bits; "
                     "allowed: 1..%u", virt_settings.ple_window, SVM_PAUSE_FILTER_MAX);
         return "ple_window";
+    }
+    if (virt_settings.ple_window_max > SVM_PAUSE_FILTER_MAX) {
+        pv_snprintf(value, vlen, "%u", virt_settings.ple_window_max);
+        pv_snprintf(err, errlen, "ple_window_max=%u: the SVM pause filter count is 16 bits; "
+                    "allowed: 0 (= %u)..%u", virt_settings.ple_window_max,
+                    SVM_PAUSE_FILTER_MAX, SVM_PAUSE_FILTER_MAX);
+        return "ple_window_max";
     }
     if ((svm_features & SVM_FEAT_PAUSE_THRESHOLD) && virt_settings.ple_gap > SVM_PAUSE_FILTER_MAX) {
         pv_snprintf(value, vlen, "%u", virt_settings.ple_gap);

@@ -72,6 +72,12 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
         e->reason = EXIT_NONE;
         return;
     }
+    if (v->ple_window_dirty && virt_settings.ple_hw) {
+        /* hv/virt/ple.c grew or shrank it; ple_window_limit keeps it 16-bit */
+        *vmcb16(vmcb, VMCB_PAUSE_COUNT) = (uint16_t)v->ple_window;
+        svm_mark_dirty(sv, VMCB_CLEAN_INTERCEPTS);
+        v->ple_window_dirty = 0;
+    }
     *vmcb32(vmcb, VMCB_CLEAN) = clean_bits(sv, cpu->index);
     prepare_tlb(sc, sv, v, cpu->index);
     cpu->vmruns++;

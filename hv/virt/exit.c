@@ -3,6 +3,7 @@
  * PAUSE, interrupts, triple fault, nested page faults, entry failures).
  */
 #include "exit.h"
+#include "ple.h"
 
 #include "fmt.h"
 #include "irq.h"
@@ -80,6 +81,8 @@ static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
         v->pause_window_start = now;
     }
     v->stats.ple_exits++;
+    if (virt_settings.ple_hw)
+        ple_window_grow(v);
     return sched_yield_to_sibling(&v->se) ? ACT_YIELD : ACT_CONTINUE;
 }
 

@@ -7,6 +7,7 @@
 #include "run.h"
 
 #include "exit.h"
+#include "ple.h"
 #include "irq.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -61,6 +62,8 @@ static void vcpu_load(struct percpu *cpu, struct vcpu *v)
     cpu->need_resched = 0;
     trace(TR_IN, v->vm->id, v->id, 0);
     virt_pv->vcpu_load(v);
+    if (virt_settings.ple_hw)
+        ple_window_shrink(v);   /* KVM's sched-in shrink */
     if (virt->vcpu_load)
         virt->vcpu_load(v);
 }

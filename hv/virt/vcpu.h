@@ -36,6 +36,7 @@ struct vcpu_stats {
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
     uint64_t lhp;              /* preempted holding a lock (pv/lockinfo.c) */
     uint64_t waiter_preempts;  /* preempted waiting for a lock */
+    uint32_t ple_window_peak;  /* the largest pause-loop window it had */
 };
 
 #define VCPU_CONSOLE_LINE 200
@@ -61,6 +62,8 @@ struct vcpu {
     int lockinfo_on;
     uint64_t pause_window_start; /* software PLE: TSC of the window start */
     uint32_t pause_count;      /* software PLE: PAUSE exits in the window */
+    uint32_t ple_window;       /* hardware PLE: this vCPU's window (ple.c) */
+    int ple_window_dirty;      /* the backend must write it before entry */
     struct vcpu_stats stats;
 };
 

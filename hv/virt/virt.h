@@ -101,6 +101,9 @@ struct virt_settings {
     uint32_t ple_window;     /* VMX: PLE_Window; SVM: pause filter count */
     uint32_t ple_gap;        /* VMX: PLE_Gap; SVM: pause filter threshold */
     uint32_t ple_exits;      /* software filter: PAUSE exits per window */
+    uint32_t ple_grow, ple_shrink;  /* per-vCPU window modifiers (ple.c) */
+    uint32_t ple_window_max; /* 0: the backend's ple_window_limit */
+    uint32_t ple_window_limit; /* the largest window the hardware takes */
     int ple_hw;              /* ple and the CPU detects loops (virt_apply_caps) */
     uint32_t hw_off;         /* VIRT_OFF_*: offered features not to use (hw_off=) */
 };

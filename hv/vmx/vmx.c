@@ -222,6 +222,7 @@ const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned err
         virt_feature_use("preempt_timer");
 
     caps->pause_loop_hw = vmx_caps.has_ple;
+    virt_settings.ple_window_limit = VMX_PLE_WINDOW_MAX;
     caps->slice_timer = vmx_caps.has_preempt_timer;
     vmx_io_bitmaps = pages_alloc_zeroed(2 * VMX_IO_BITMAP_PAGES);
     memset(vmx_io_bitmaps, 0xFF, 2 * VMX_IO_BITMAP_PAGES * 4096);

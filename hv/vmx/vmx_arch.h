@@ -158,6 +158,7 @@
 #define VMCS_PROC_CTLS2             0x401Eu
 #define VMCS_PLE_GAP                0x4020u
 #define VMCS_PLE_WINDOW             0x4022u
+#define VMX_PLE_WINDOW_MAX          0xFFFFFFFFu /* PLE_Window is a 32-bit field */
 #define VMCS_INSN_ERROR             0x4400u
 #define VMCS_EXIT_REASON            0x4402u
 #define VMCS_EXIT_INTR_INFO         0x4404u

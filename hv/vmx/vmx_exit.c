@@ -262,6 +262,10 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
         return;
     }
     vmcs_get(v);
+    if (v->ple_window_dirty && virt_settings.ple_hw) {
+        vmwrite(VMCS_PLE_WINDOW, v->ple_window);   /* hv/virt/ple.c grew or shrank it */
+        v->ple_window_dirty = 0;
+    }
     sync_to_vmcs(v, vx);
     load_swap_msrs(vc, v, vx);
     prepare_tlb(vx, cpu->index);
