@@ -184,14 +184,23 @@ static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t 
     }
 }
 
+/* A vCPU woken from HLT kept its vruntime, so the time it slept is credit:
+   it is placed at most half a latency behind the queue's minimum
+   (GENTLE_FAIR_SLEEPERS). Woken on another pCPU's queue, its vruntime is
+   carried over relative to the two queues' minimums, as Linux does for a
+   migrating task. */
 static void place_woken(struct sched_entity *e, unsigned cpu)
 {
-    /* Blocked entities keep their vruntime relative to the queue they left
-       (as Linux does for a migrating task); here it becomes absolute. */
-    uint64_t v = e->cfs.vruntime + rqs[cpu].min_vruntime;
+    int from = e->cfs.rq;
+    if (from >= 0 && (unsigned)from != cpu) {
+        int64_t rel = (int64_t)(e->cfs.vruntime - rqs[from].min_vruntime);
+        int64_t v = (int64_t)rqs[cpu].min_vruntime + rel;
+        e->cfs.vruntime = v > 0 ? (uint64_t)v : 0;
+    }
     uint64_t floor = rqs[cpu].min_vruntime > latency / 2
-                   ? rqs[cpu].min_vruntime - latency / 2 : 0;  /* GENTLE_FAIR_SLEEPERS */
-    e->cfs.vruntime = v > floor ? v : floor;
+                   ? rqs[cpu].min_vruntime - latency / 2 : 0;
+    if (e->cfs.vruntime < floor)
+        e->cfs.vruntime = floor;
 }
 
 static void cfs_enqueue(struct sched_entity *e, int front)
@@ -356,10 +365,8 @@ static void cfs_state_changed(struct sched_entity *e, int from, int to)
     update_curr(e, cpu, now);
     e->cfs.last_ran = now;
     rqs[cpu].resched = 0;
+    e->cfs.rq = (int)cpu;        /* the queue its vruntime belongs to */
     update_min_vruntime(cpu);
-    if (to == VCPU_BLOCKED)      /* kept relative to this queue while asleep */
-        e->cfs.vruntime = e->cfs.vruntime > rqs[cpu].min_vruntime
-                        ? e->cfs.vruntime - rqs[cpu].min_vruntime : 0;
 }
 
 /* The tick (or a resched) while e runs on cpu: Linux's check_preempt_tick,

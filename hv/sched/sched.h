@@ -59,13 +59,13 @@ struct sched_entity {
     struct sched_stats_entity stats;
     /* cfs only (hv/sched/cfs.c); the other policies leave it alone. */
     struct {
-        uint64_t vruntime;     /* cycles run; relative to its queue's
-                                  min_vruntime while it is off every queue */
+        uint64_t vruntime;     /* cycles run (equal weights), on the clock of
+                                  queue rq's min_vruntime */
         uint64_t exec_start;   /* clock when accounting last caught up */
         uint64_t slice_start_sum; /* sum_exec when it was last picked */
         uint64_t sum_exec;     /* cycles run in all */
         uint64_t last_ran;     /* clock when it last left a pCPU */
-        int rq;                /* pCPU whose queue holds it, -1 if none */
+        int rq;                /* the pCPU queue it is on or last left */
         int queued;
     } cfs;
 };

@@ -509,16 +509,17 @@ static void test_cfs_yields_no_starvation(void **state)
     assert_true(yields > 0);
 }
 
-/* One pCPU: a vCPU woken after a long sleep preempts the runner only when
-   it lags the runner by more than the wake-up granularity (3 ticks with
-   the log scaling at 1 pCPU = factor 1: 1 tick), and never with boost off. */
-static void wake_after_sleep(int boost, uint64_t sleep_ticks, int want_preempt,
-                             int want_leave)
+/* One pCPU: a vCPU woken from HLT preempts the runner only when it lags the
+   runner by more than the wake-up granularity (1 tick: at 1 pCPU the log
+   scaling factor is 1), and never with boost off. The two start with
+   START_DEBIT vruntimes of 3 (a, picked first) and 6 ticks (b). */
+static void wake_after_sleep(int boost, uint64_t ran_ticks_a, uint64_t sleep_ticks,
+                             int want_preempt, int want_leave)
 {
     setup_machine("cfs", 1, 1, 2, boost);
     cur_cpu = 0;
     struct sched_entity *a = sched_pick(&sched_cpus[0]);
-    now += TICK;
+    now += ran_ticks_a * TICK;
     sched_put(a, SCHED_PUT_BLOCK);               /* a sleeps */
     struct sched_entity *b = sched_pick(&sched_cpus[0]);
     assert_ptr_not_equal(a, b);
@@ -534,11 +535,15 @@ static void wake_after_sleep(int boost, uint64_t sleep_ticks, int want_preempt,
 static void test_cfs_wakeup_preemption_needs_lag(void **state)
 {
     (void)state;
-    wake_after_sleep(1, 20, 1, 1);  /* lag capped at latency/2 = 3 ticks > 1 */
-    wake_after_sleep(1, 1, 0, 0);   /* no lag: b ran 1 tick, a woke level */
+    /* a slept 20 ticks: its credit is capped at latency/2 = 3 ticks behind
+       the runner, more than the 1-tick wake-up granularity. */
+    wake_after_sleep(1, 1, 20, 1, 1);
+    /* a ran 5 ticks, b 1: the woken a is ahead of b, no preemption, and b,
+       within its share of the period, stays. */
+    wake_after_sleep(1, 5, 1, 0, 0);
     /* boost=off: no wake-up preemption; b leaves at the tick anyway, having
        run 20 ticks, more than its share (3 ticks) of the period. */
-    wake_after_sleep(0, 20, 0, 1);
+    wake_after_sleep(0, 1, 20, 0, 1);
 }
 
 static void test_cfs_min_granularity(void **state)
