@@ -51,6 +51,7 @@ static const struct key keys[] = {
       F(ple_window_max) },
     { "boost", K_ONOFF, 0, 0, "on|off", "on", 0, F(boost) },
     { "preempt_check", K_ONOFF, 0, 0, "on|off", "off", 0, F(preempt_check) },
+    { "kick_yield", K_ONOFF, 0, 0, "on|off", "off", 0, F(kick_yield) },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms", F(slice_ms) },
     { "stagger", K_ONOFF, 0, 0, "on|off", "on", 0, F(stagger) },
     { "cfs_latency", K_UINT, 100, 1000000, 0, "6000", "us", F(cfs_latency_us) },

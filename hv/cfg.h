@@ -44,6 +44,7 @@ struct cfg {
     uint64_t ple_grow, ple_shrink, ple_window_max;
     int boost;                 /* woken vCPUs go to the front of the queue */
     int stagger;               /* rr: pCPU i's first slice starts i/P late */
+    int kick_yield;            /* a kicker yields to a kicked vCPU that waits */
     uint64_t cfs_latency_us, cfs_min_gran_us, cfs_wakeup_gran_us;
     uint64_t cfs_tick_us, cfs_migration_cost_us, cfs_balance_us;
     int preempt_check;         /* guest pvticket waiters watch the holder */

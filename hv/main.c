@@ -148,6 +148,7 @@ void hv_main(uint32_t magic, uint64_t info)
         .boost = cfg.boost,
         .nr_cpus = nr_pcpus,
         .stagger = cfg.stagger,
+        .kick_yield = cfg.kick_yield,
         .cfs_latency = ns_to_cycles(cfg.cfs_latency_us * 1000),
         .cfs_min_gran = ns_to_cycles(cfg.cfs_min_gran_us * 1000),
         .cfs_wakeup_gran = ns_to_cycles(cfg.cfs_wakeup_gran_us * 1000),

@@ -177,6 +177,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "ple_window_peak", s->ple_window_peak);
     json_u64(&j, "directed_yields", ss->directed_yields);
     json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
+    json_u64(&j, "kick_yields", ss->kick_yields);
     json_u64(&j, "steal_registered", (v->steal_msr & PV_STEAL_TIME_ENABLE) != 0);
     pv_hist_json(hist, sizeof(hist), &ss->kick_to_run);
     json_raw(&j, "kick_to_run", hist);

@@ -161,6 +161,10 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     case PV_HC_KICK_CPU:
         v->stats.hypercalls[HC_STAT_KICK_CPU]++;
         ret = hc_kick_cpu(v, r->rbx, r->rcx);
+        /* kick_yield=on: the unlocker hands its pCPU to the next holder
+           when that one has to wait for a pCPU. */
+        if (ret == 0 && sched_kick_yield(&v->se, &target_vcpu(v, r->rcx)->se))
+            act = ACT_YIELD;
         break;
     case PV_HC_SEND_IPI:
         v->stats.hypercalls[HC_STAT_SEND_IPI]++;

@@ -262,6 +262,16 @@ static int yield_candidate(struct sched_entity *c)
     return eligible;
 }
 
+int sched_kick_yield(struct sched_entity *e, struct sched_entity *target)
+{
+    if (!params.kick_yield || target->state != VCPU_RUNNABLE)
+        return 0;
+    int yielded = sched_yield_to(e, target);
+    if (yielded)
+        e->stats.kick_yields++;
+    return yielded;
+}
+
 int sched_yield_to_sibling(struct sched_entity *e)
 {
     struct sched_group *g = e->group;

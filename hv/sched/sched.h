@@ -37,6 +37,7 @@ struct sched_stats_entity {
     uint64_t preemptions;      /* taken off at a slice end while runnable */
     uint64_t directed_yields;  /* pause loops/yields that found a sibling */
     uint64_t yields_no_candidate; /* ... that found none */
+    uint64_t kick_yields;      /* kick_yield=on: gave the pCPU to a kicked vCPU */
     struct pv_hist kick_to_run; /* clock cycles from kick to running */
 };
 
@@ -137,6 +138,7 @@ struct sched_params {
     int boost;                 /* wake-up boost and preemption (rr) */
     unsigned nr_cpus;
     int stagger;               /* rr: pCPU i's first slice is i/P slices longer */
+    int kick_yield;            /* a kicker yields to its kicked vCPU if it waits */
     /* cfs, in clock cycles (the base values; cfs scales the three
        granularities by 1 + log2(min(pCPUs, 8)), as Linux does) */
     uint64_t cfs_latency, cfs_min_gran, cfs_wakeup_gran;
@@ -188,6 +190,9 @@ void sched_idle_exit(struct sched_cpu *cpu);
 /* Pause loop: directed yield to a runnable sibling (KVM's
    kvm_vcpu_on_spin); 1 if one was found (e should then give up its pCPU). */
 int sched_yield_to_sibling(struct sched_entity *e);
+/* PV_KICK_CPU just woke target: with kick_yield=on, 1 if e should give its
+   pCPU to target (target waits for a pCPU and was moved to the front). */
+int sched_kick_yield(struct sched_entity *e, struct sched_entity *target);
 /* PV_SCHED_YIELD: 1 if target is runnable but not running and was moved
    to the front (e should then give up its pCPU). */
 int sched_yield_to(struct sched_entity *e, struct sched_entity *target);

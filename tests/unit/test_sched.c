@@ -60,6 +60,7 @@ static unsigned slot(struct sched_entity *e) { return (unsigned)(e - ents); }
 static int wakeable(struct sched_entity *e) { return irq_ok[slot(e)]; }
 
 static int stagger_on;       /* rr's stagger= for the next setup_machine */
+static int kick_yield_on;    /* kick_yield= for the next setup_machine */
 
 static void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsigned vcpus,
                           int boost)
@@ -74,7 +75,7 @@ static void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsig
     /* cfs knobs: Linux's defaults with one TICK standing for 1 ms. */
     struct sched_params p = { .policy = policy, .slice_us = 10, .slice_cycles = SLICE,
                               .boost = boost, .nr_cpus = cpus, .irq_wakeable = wakeable,
-                              .stagger = stagger_on,
+                              .stagger = stagger_on, .kick_yield = kick_yield_on,
                               .cfs_latency = 6 * TICK, .cfs_min_gran = 3 * TICK / 4,
                               .cfs_wakeup_gran = TICK, .cfs_tick = 4 * TICK,
                               .cfs_migration_cost = TICK / 2, .cfs_balance = 4 * TICK };
@@ -600,6 +601,32 @@ static void test_pause_loop_yield_candidates(void **state)
     assert_ptr_equal(sched_pick(&sched_cpus[0]), &ents[1]);
 }
 
+/* kick_yield=on: the kicker gives its pCPU to the vCPU it woke when that
+   one waits for a pCPU; off, or when the target already runs, it does not. */
+static void test_kick_yield(void **state)
+{
+    (void)state;
+    for (int on = 0; on <= 1; on++) {
+        kick_yield_on = on;
+        setup_machine("rr", 1, 1, 3, 0);
+        kick_yield_on = 0;
+        struct sched_entity *a = sched_pick(&sched_cpus[0]);
+        sched_put(a, SCHED_PUT_BLOCK);            /* a halts (a waiter) */
+        struct sched_entity *b = sched_pick(&sched_cpus[0]);
+        __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
+        sched_notify(a, 1);                       /* b (the unlocker) kicks a */
+        assert_int_equal(sched_kick_yield(b, a), on);
+        assert_int_equal(b->stats.kick_yields, (uint64_t)on);
+        sched_put(b, on ? SCHED_PUT_YIELD : SCHED_PUT_PREEMPT);
+        struct sched_entity *n = sched_pick(&sched_cpus[0]);
+        if (on)
+            assert_ptr_equal(n, a);               /* ahead of the third vCPU */
+        else
+            assert_ptr_not_equal(n, a);           /* FIFO: the third one first */
+        assert_int_equal(sched_kick_yield(n, n), 0);  /* a running target: no */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_cfs_min_granularity),
         cmocka_unit_test(test_cfs_ticks_unaligned),
         cmocka_unit_test(test_pause_loop_yield_candidates),
+        cmocka_unit_test(test_kick_yield),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
