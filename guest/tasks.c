@@ -18,6 +18,7 @@ static const struct task *const known[] = {
     &task_tlbstress,
     &task_abi,
     &task_hog,
+    &task_fuzz,
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -49,7 +50,7 @@ void tasks_configure(void)
         t = lookup(p, (size_t)(end - p));
         if (!t)
             cfg_bad("task", arg, "each item must be one of smp, lockstress, "
-                    "tlbstress, abi, hog");
+                    "tlbstress, abi, hog, fuzz");
         /* smp always runs first anyway; do not run it twice. */
         if (t != &task_smp) {
             if (list_len == TASK_LIST_MAX)

@@ -63,13 +63,15 @@ static const struct key keys[] = {
     { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0,
       F(lock) },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, PV_OPT_STR(PV_OPT_SPIN_THRESHOLD), "spins", F(spin_threshold) },
-    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog", "lockstress", 0,
+    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog|fuzz", "lockstress", 0,
       F(task) },
     { "locks", K_UINT, 1, PV_OPT_LOCKS_MAX, 0, PV_OPT_STR(PV_OPT_LOCKS), "locks", F(locks) },
     { "cs", K_UINT, 0, 1000000, 0, PV_OPT_STR(PV_OPT_CS), "iterations", F(cs) },
     { "think", K_UINT, 0, 1000000, 0, PV_OPT_STR(PV_OPT_THINK), "iterations", F(think) },
     { "duration", K_UINT, 1, PV_OPT_DURATION_MAX_MS, 0, PV_OPT_STR(PV_OPT_DURATION_MS), "ms", F(duration_ms) },
     { "ops", K_UINT, 0, 1000000000000ull, 0, PV_OPT_STR(PV_OPT_OPS), "acquisitions per vCPU", F(ops) },
+    { "fuzz_ops", K_UINT, 0, 1000000000ull, 0, "10000", "operations (task=fuzz)",
+      F(fuzz_ops) },
     { "seed", K_UINT, 0, UINT64_MAX, 0, PV_OPT_STR(PV_OPT_SEED), 0, F(seed) },
     { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0, F(tlb) },
     { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
@@ -179,6 +181,7 @@ static const struct {
     { "tlbstress", CFG_TASK_TLBSTRESS },
     { "abi", CFG_TASK_ABI },
     { "hog", CFG_TASK_HOG },
+    { "fuzz", CFG_TASK_FUZZ },
 };
 
 /* The keys the guest reads, so the ones a vmN. prefix may set for one VM.
@@ -186,7 +189,7 @@ static const struct {
    here: it already names its VM. */
 static const char *const guest_keys[] = {
     "task", "lock", "spin_threshold", "preempt_check", "locks", "cs", "think",
-    "duration", "ops", "seed", "tlb", "tlb_pages", "tlb_writers",
+    "duration", "ops", "seed", "tlb", "tlb_pages", "tlb_writers", "fuzz_ops",
 };
 #define NGUEST_KEYS (sizeof(guest_keys) / sizeof(guest_keys[0]))
 

@@ -24,6 +24,7 @@
 #define CFG_TASK_ABI       (1u << 2)
 #define CFG_TASK_TLBSTRESS (1u << 3)
 #define CFG_TASK_HOG       (1u << 4)
+#define CFG_TASK_FUZZ      (1u << 5)
 #define CFG_MAX_OVERRIDES  32           /* vmN.key=value words per run */
 #define CFG_VALUE_MAX      64
 #define CFG_TLB_MAX_PAGES  512          /* one guest page table */
@@ -53,6 +54,7 @@ struct cfg {
     uint32_t tasks;            /* CFG_TASK_* */
     char task[48];             /* as given: each task once, in run order */
     uint64_t locks, cs, think, duration_ms, ops, seed;
+    uint64_t fuzz_ops;         /* task=fuzz: operations in all */
     char tlb[8];               /* tlbstress: native|pv */
     uint64_t tlb_pages, tlb_writers;
     enum cfg_crash crash;

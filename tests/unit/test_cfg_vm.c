@@ -87,24 +87,24 @@ static void test_refusals(void **state)
     refused_exactly("vm0.sched=gang", "vm0.sched", "gang",
                     "vm0.sched=gang: sched is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
     refused_exactly("vm1.slice=5", "vm1.slice", "5",
                     "vm1.slice=5: slice is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
     refused_exactly("vm0.vms=3", "vm0.vms", "3",
                     "vm0.vms=3: vms is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
     refused_exactly("vm0.frob=1", "vm0.frob", "1",
                     "vm0.frob=1: unknown key; allowed: vmN.KEY with KEY one of task lock "
                     "spin_threshold preempt_check locks cs think duration ops seed tlb "
-                    "tlb_pages tlb_writers");
+                    "tlb_pages tlb_writers fuzz_ops");
     refused_exactly("vm0.locks=65", "vm0.locks", "65",
                     "vm0.locks=65: out of range; allowed: 1..64 locks");
     refused_exactly("vm1.task=hog,fly", "vm1.task", "hog,fly",
                     "vm1.task=hog,fly: unknown task list; allowed: a comma-separated list "
-                    "of smp|lockstress|abi|tlbstress|hog, each at most once");
+                    "of smp|lockstress|abi|tlbstress|hog|fuzz, each at most once");
     refused_exactly("vm0.cs=1 vm0.cs=2", "vm0.cs", "2",
                     "vm0.cs=2: given twice; allowed: each key at most once per VM");
     refused_exactly("vmx.task=hog", "vmx.task", "hog",
@@ -147,7 +147,7 @@ static void test_for_each_guest(void **state)
     parse_ok("");
     count = 0;
     cfg_for_each_guest(&c, count_key, 0);
-    assert_int_equal(count, 13);
+    assert_int_equal(count, 14);
 }
 
 int main(void)
