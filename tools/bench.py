@@ -151,7 +151,7 @@ def probe_defaults(smp, deterministic, images, emu="qemu"):
     the probe fails (the matrix then falls back to ASSUMED_DEFAULTS)."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvhv-bench-probe-{os.getpid()}.log"
     try:
-        subprocess.run(_run_cmd(smp, PROBE_ARGS, log, 60, deterministic, images, emu),
+        subprocess.run(_run_cmd(smp, PROBE_ARGS, log, 60, deterministic, images, emu=emu),
                        capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
         run = pvhv_log.first(pvhv_log.parse_file(log), "run") or {}
     except (OSError, subprocess.SubprocessError):

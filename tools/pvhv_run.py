@@ -683,6 +683,11 @@ def _parser():
     ap.add_argument("--loader", default="direct", choices=BOCHS_LOADERS,
                     help="Bochs only: direct (pvhv's option ROM, fast) or grub (a GRUB ISO, "
                          "as on bare metal); default direct")
+    ap.add_argument("--summary", action="store_true",
+                    help="end with one line per VM: throughput, fair share, spin waste, "
+                         "halts/kicks, violations (tools/pvhv_summary.py; make run)")
+    ap.add_argument("--baseline", type=float, metavar="ACQ_PER_S",
+                    help="with --summary: one VM's 1x throughput, for the fair-share efficiency")
     ap.add_argument("--print-cmd", action="store_true", help="print the emulator command and exit")
     return ap
 
@@ -706,6 +711,12 @@ def main(argv=None):
         print("pvhv_run: interrupted", file=sys.stderr)
         return 130
     elapsed = time.monotonic() - started
+    if opts.summary:
+        import pvhv_summary
+        print("== pvhv_run: summary ==")
+        for line in pvhv_summary.lines(result.records, opts.baseline) or ["no lockstress VMs"]:
+            print(line)
+        sys.stdout.flush()
     print(f"pvhv_run: {'PASS' if result.passed else 'FAIL'}: {result.reason} ({elapsed:.1f} s)",
           file=sys.stderr)
     return result.exit_code
