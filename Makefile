@@ -133,10 +133,16 @@ $(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
+# `make run` with no ARGS: lockstress with 4 vCPUs per VM, so that on 2 pCPUs
+# a VM's vCPUs cannot all run at once, lock holders get preempted and the pv
+# slow path (halt, kick) shows even under QEMU TCG (README "The two commands").
+RUN_DEFAULT_ARGS := vms=2 vcpus=4
+
 run: deps all
-	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) \
-		--log $(BUILD)/run.log $(if $(ARGS),--args '$(ARGS)') $(if $(CPU),--cpu '$(CPU)') \
-		$(if $(NATIVE),--native)
+	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) --summary \
+		--log $(BUILD)/run.log \
+		$(if $(ARGS),--args '$(ARGS)',$(if $(NATIVE),,--args '$(RUN_DEFAULT_ARGS)')) \
+		$(if $(CPU),--cpu '$(CPU)') $(if $(NATIVE),--native)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*.h hv/cfg.c hv/*/*.h hv/sched/*.c hv/virt/ple.c)
 	@mkdir -p $(@D)
