@@ -250,6 +250,14 @@ static void read_loop(unsigned cpu, struct ts_vcpu *me)
     }
 }
 
+/* The tlbwait fields of a record; one caller at a time per vCPU. */
+static const char *wait_fields(const struct tlb_wait_stats *w)
+{
+    static char buf[PV_MAX_VCPUS][320];
+    tlbwait_json(buf[this_cpu()], sizeof(buf[0]), w);
+    return buf[this_cpu()];
+}
+
 static void report_vcpu(unsigned cpu, struct ts_vcpu *me)
 {
     const char *name = tlbflush_mode_name(cfg.mode);
@@ -263,11 +271,12 @@ static void report_vcpu(unsigned cpu, struct ts_vcpu *me)
     c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b,
                     n - (size_t)(a + b),
                     ",\"ipis_sent\":%lu,\"targets_skipped\":%lu,"
-                    "\"deferred_flushes\":%lu,"
+                    "\"deferred_flushes\":%lu%s,"
                     "\"deferred_flushes_received\":%lu,\"flush_irqs\":%lu,"
                     "\"reads\":%lu,\"stale_reads\":%lu}",
                     me->fl.ipis_sent, me->fl.targets_skipped,
-                    me->fl.deferred_flushes, tlbflush_deferred_received(cpu),
+                    me->fl.deferred_flushes, wait_fields(&me->fl.wait),
+                    tlbflush_deferred_received(cpu),
                     tlbflush_irqs(cpu), me->reads, me->stale_reads);
     if ((size_t)(a + b + c) >= n)
         kprintf("tlbstress vcpu %u: report would need %d bytes, dropped\n",
@@ -306,6 +315,7 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
         fl.ipis_sent += vcpus[i].fl.ipis_sent;
         fl.targets_skipped += vcpus[i].fl.targets_skipped;
         fl.deferred_flushes += vcpus[i].fl.deferred_flushes;
+        tlbwait_add(&fl.wait, &vcpus[i].fl.wait);
         reads += vcpus[i].reads;
         stale += vcpus[i].stale_reads;
         pv_hist_merge(&sum->latency, &vcpus[i].latency);
@@ -319,11 +329,11 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
     c = (size_t)(a + b) >= cap ? 0 : pv_snprintf(sum->json + a + b,
                     cap - (size_t)(a + b),
                     ",\"ipis_sent\":%lu,\"targets_skipped\":%lu,"
-                    "\"deferred_flushes\":%lu,\"reads\":%lu,"
+                    "\"deferred_flushes\":%lu%s,\"reads\":%lu,"
                     "\"stale_reads\":%lu,\"elapsed_cycles\":%lu,"
                     "\"tsc_hz\":%lu}",
                     fl.ipis_sent, fl.targets_skipped, fl.deferred_flushes,
-                    reads, stale, elapsed, hz);
+                    wait_fields(&fl.wait), reads, stale, elapsed, hz);
     if ((size_t)(a + b + c) < cap)
         report_json(sum->json, (size_t)(a + b + c));
     kprintf("tlbstress vm %u: %s pages=%u writers=%u shootdowns=%lu lat "

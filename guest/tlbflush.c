@@ -132,7 +132,11 @@ void flush_tlb_others(uint64_t mask, uintptr_t start, uintptr_t end,
         guest_fail(FAIL_SMP, "tlb: PV_HC_SEND_IPI refused a flush IPI");
     st->ipis_sent += bits(mask);
     deadline = rdtsc() + tsc_ms_to_cycles(ACK_TIMEOUT_MS);
-    while (__atomic_load_n(&r->pending, __ATOMIC_ACQUIRE)) {
+    struct tlb_wait w;
+    uint64_t left;
+    tlbwait_begin(&w, mask);
+    while ((left = __atomic_load_n(&r->pending, __ATOMIC_ACQUIRE))) {
+        tlbwait_poll(&w, left);
         if (rdtsc() > deadline) {
             kprintf("tlb: vcpu %u: flush of 0x%lx..0x%lx still unacked by "
                     "0x%lx after %u ms\n", me, start, end,
@@ -142,6 +146,7 @@ void flush_tlb_others(uint64_t mask, uintptr_t start, uintptr_t end,
         }
         cpu_relax();
     }
+    tlbwait_end(&w, &st->wait);
 }
 
 uint64_t tlbflush_irqs(unsigned cpu)

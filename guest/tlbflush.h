@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "tlbwait.h"
+
 enum tlb_mode { TLB_NATIVE, TLB_PV };
 
 /* What one sender's shootdowns did (summed over its calls). */
@@ -17,6 +19,7 @@ struct tlb_flush_stats {
     uint64_t ipis_sent;         /* targets interrupted */
     uint64_t targets_skipped;   /* targets left to the hypervisor */
     uint64_t deferred_flushes;  /* of those, FLUSH_TLB newly set by us */
+    struct tlb_wait_stats wait; /* whom the waits were for (tlbwait.h) */
 };
 
 /* vCPU0, before the other vCPUs start: installs the flush IPI handler. */

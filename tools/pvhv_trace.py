@@ -36,8 +36,9 @@ MARKS = {
     "kick": ("v", "black", "kick sent"),
     "lhp": ("X", "red", "lock-holder preempted"),
     "waiter_preempt": ("x", "darkorange", "waiter preempted"),
-    "tlb_wait": ("d", "purple", "shootdown waited"),
+    "ipi_not_running": ("d", "purple", "IPI to a vCPU not running"),
 }
+VCPU_STATES = {0: "new", 1: "runnable", 2: "running", 3: "blocked", 4: "done"}
 VM_HUES = [0.58, 0.08, 0.33, 0.78, 0.0, 0.15, 0.5, 0.9]   # blue, orange, green, ...
 
 
@@ -182,8 +183,10 @@ def chrome_trace(tr, run=None):
             if e.type in ("in", "out"):
                 continue
             name = f"{e.type} vm{e.vm}.vcpu{e.vcpu}"
-            if e.type in ("kick", "tlb_wait"):
+            if e.type == "kick":
                 name += f" -> vcpu{e.arg}"
+            elif e.type == "ipi_not_running":
+                name += f" -> vcpu{e.arg & 0xFFFF} ({VCPU_STATES.get(e.arg >> 16, '?')})"
             evs.append({"name": name, "cat": e.type, "ph": "i", "s": "t", "ts": us(e.tsc),
                         "pid": 0, "tid": pcpu,
                         "args": {"vm": e.vm, "vcpu": e.vcpu, "arg": e.arg}})
@@ -229,7 +232,7 @@ def plot(tr, outputs, title="", window=None, nr_vcpus=None):
                     marks.setdefault(ev.type, []).append(t)
         for typ, ts in marks.items():
             m, c, _ = MARKS[typ]
-            y = row + (0.42 if typ in ("kick", "tlb_wait") else 0.0)
+            y = row + (0.42 if typ in ("kick", "ipi_not_running") else 0.0)
             ax.plot(ts, [y] * len(ts), linestyle="none", marker=m, color=c, markersize=5)
     ax.set_yticks(range(len(pcpus)))
     ax.set_yticklabels([f"pCPU {p}" for p in pcpus])

@@ -71,7 +71,10 @@ static int64_t hc_send_ipi(struct vcpu *v, uint64_t lo, uint64_t hi, uint64_t mi
     for (unsigned bit = 0; bit < SEND_IPI_BITS; bit++) {
         uint64_t word = bit < 64 ? lo : hi;
         if ((word >> (bit % 64)) & 1) {
-            vcpu_raise_irq(target_vcpu(v, min + bit), vector);
+            struct vcpu *t = target_vcpu(v, min + bit);
+            if (t->se.state != VCPU_RUNNING)    /* the sender may wait on it */
+                trace(TR_IPI_WAIT, v->vm->id, v->id, t->id | (uint32_t)t->se.state << 16);
+            vcpu_raise_irq(t, vector);
             sent++;
         }
     }

@@ -42,7 +42,7 @@ static struct trace_buf bufs[MAX_PCPUS];
 
 static const char *const type_names[TR_TYPES] = {
     [TR_IN] = "in", [TR_OUT] = "out", [TR_KICK] = "kick",
-    [TR_LHP] = "lhp", [TR_WPRE] = "waiter_preempt", [TR_TLB_WAIT] = "tlb_wait",
+    [TR_LHP] = "lhp", [TR_WPRE] = "waiter_preempt", [TR_IPI_WAIT] = "ipi_not_running",
 };
 static const char *const out_names[TR_OUT_REASONS] = {
     [TR_OUT_PREEMPT] = "preempt", [TR_OUT_YIELD] = "yield",

@@ -19,7 +19,7 @@ enum trace_type {
     TR_KICK,        /* vCPU sent a PV kick; arg = target vCPU id */
     TR_LHP,         /* preempted while holding arg locks */
     TR_WPRE,        /* preempted while waiting for a lock */
-    TR_TLB_WAIT,    /* a shootdown waited on target arg; see tlbwait.c */
+    TR_IPI_WAIT,    /* SEND_IPI to a vCPU not running; arg = its id | state << 16 */
     TR_TYPES
 };
 
