@@ -48,7 +48,8 @@ def lines(records, baseline=None):
             eff = f"{tput / (baseline / k):.2f} of fair share (T1x={baseline:g}/s, {k:g}x)"
         else:
             eff = "fair share n/a (needs a 1x figure: --baseline)"
-        phase = f" phase {vm['phase']}" if "phase" in vm else ""
+        phases = {r.get("phase", 0) for r in pvhv_log.of_kind(records, "lock_vm")}
+        phase = f" phase {vm['phase']}" if len(phases) > 1 else ""
         out.append(f"vm{vm.get('vm')}{phase}: {vm.get('lock', cfg.get('lock', '?'))} "
                    f"{tput}/s, {eff}, spin waste {_waste(vm)}, halts {halts}, kicks {kicks}, "
                    f"violations {vm.get('violations', '?')}")
