@@ -47,13 +47,13 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 # Hypervisor sources a unit test links besides libpv.
-UNIT_EXTRA_test_cfg   := hv/cfg.c
+UNIT_EXTRA_test_cfg   := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
-UNIT_EXTRA_test_cfg_table := hv/cfg.c
-UNIT_EXTRA_test_cfg_readme := hv/cfg.c
+UNIT_EXTRA_test_cfg_table := hv/cfg.c hv/cfg_values.c
+UNIT_EXTRA_test_cfg_readme := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
-UNIT_EXTRA_test_cfg_vm := hv/cfg.c
+UNIT_EXTRA_test_cfg_vm := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_ple := hv/virt/ple.c
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants deps clean lock-volume

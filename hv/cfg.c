@@ -4,6 +4,7 @@
  * configuration printed in the run record come from the same table.
  */
 #include "cfg.h"
+#include "cfg_values.h"
 
 #include "fmt.h"
 #include "pv_options.h"
@@ -110,80 +111,6 @@ static int fail(struct cfg_error *err, const char *key, const char *value,
     return -1;
 }
 
-static int word_in(const char *v, const char *words)
-{
-    size_t vl = strlen(v);
-    for (const char *p = words; *p;) {
-        const char *e = p;
-        while (*e && *e != '|')
-            e++;
-        if ((size_t)(e - p) == vl && !strncmp(p, v, vl))
-            return 1;
-        p = *e ? e + 1 : e;
-    }
-    return 0;
-}
-
-/* A ','-separated list of allowed words, each at most once (so the list
-   always fits the field that stores it). */
-static int words_in(const char *v, const char *words)
-{
-    for (const char *p = v;;) {
-        const char *e = p;
-        char item[WORD_MAX];
-
-        while (*e && *e != ',')
-            e++;
-        if (e == p || (size_t)(e - p) >= sizeof(item))
-            return 0;
-        memcpy(item, p, (size_t)(e - p));
-        item[e - p] = 0;
-        if (!word_in(item, words))
-            return 0;
-        for (const char *q = v; q < p;) {       /* repeated? */
-            const char *qe = q;
-            while (*qe != ',')
-                qe++;
-            if (qe - q == e - p && !strncmp(q, p, (size_t)(e - p)))
-                return 0;
-            q = qe + 1;
-        }
-        if (!*e)
-            return 1;
-        p = e + 1;
-    }
-}
-
-static int parse_size(const char *v, uint64_t *out)
-{
-    size_t len = strlen(v);
-    uint64_t mul = 1, n;
-    if (len && (v[len - 1] == 'K' || v[len - 1] == 'k'))
-        mul = 1ull << 10;
-    else if (len && (v[len - 1] == 'M' || v[len - 1] == 'm'))
-        mul = 1ull << 20;
-    else if (len && (v[len - 1] == 'G' || v[len - 1] == 'g'))
-        mul = 1ull << 30;
-    if (mul != 1)
-        len--;
-    if (pv_parse_u64(v, len, &n) || (n && n > UINT64_MAX / mul))
-        return -1;
-    *out = n * mul;
-    return 0;
-}
-
-static const struct {
-    const char *name;
-    uint32_t bit;
-} task_names[] = {
-    { "smp", CFG_TASK_SMP },
-    { "lockstress", CFG_TASK_LOCKSTRESS },
-    { "tlbstress", CFG_TASK_TLBSTRESS },
-    { "abi", CFG_TASK_ABI },
-    { "hog", CFG_TASK_HOG },
-    { "fuzz", CFG_TASK_FUZZ },
-};
-
 /* The keys the guest reads, so the ones a vmN. prefix may set for one VM.
    Everything else is the hypervisor's, shared by all VMs. crash= is not
    here: it already names its VM. */
@@ -192,67 +119,6 @@ static const char *const guest_keys[] = {
     "duration", "ops", "seed", "tlb", "tlb_pages", "tlb_writers", "fuzz_ops",
 };
 #define NGUEST_KEYS (sizeof(guest_keys) / sizeof(guest_keys[0]))
-
-/* Tasks run in the order given; each at most once, so the list always fits
-   c->task and the guest sees exactly what the run record shows. */
-static int parse_tasks(const char *v, struct cfg *c)
-{
-    uint32_t t = 0;
-    for (const char *p = v;;) {
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t l = (size_t)(e - p);
-        unsigned i = 0;
-        while (i < sizeof(task_names) / sizeof(task_names[0]) &&
-               (strlen(task_names[i].name) != l || strncmp(p, task_names[i].name, l)))
-            i++;
-        if (i == sizeof(task_names) / sizeof(task_names[0]) || (t & task_names[i].bit))
-            return -1;          /* unknown, empty (",," or trailing) or repeated */
-        t |= task_names[i].bit;
-        if (!*e)
-            break;
-        p = e + 1;
-    }
-    c->tasks = t;
-    pv_snprintf(c->task, sizeof(c->task), "%s", v);
-    return 0;
-}
-
-static int parse_crash(const char *v, struct cfg *c)
-{
-    if (!strcmp(v, "none")) {
-        c->crash = CFG_CRASH_NONE;
-        return 0;
-    }
-    const char *colon = v;
-    while (*colon && *colon != ':')
-        colon++;
-    if (!*colon || pv_parse_u64(v, (size_t)(colon - v), &c->crash_vm))
-        return -1;
-    if (!strcmp(colon + 1, "triple"))
-        c->crash = CFG_CRASH_TRIPLE;
-    else if (!strcmp(colon + 1, "npf"))
-        c->crash = CFG_CRASH_NPF;
-    else
-        return -1;
-    return 0;
-}
-
-/* The position of v in a '|'-separated word list (v is known to be one). */
-static int word_index(const char *v, const char *words)
-{
-    size_t vl = strlen(v);
-    int i = 0;
-    for (const char *p = words;; i++) {
-        const char *e = p;
-        while (*e && *e != '|')
-            e++;
-        if ((size_t)(e - p) == vl && !strncmp(p, v, vl))
-            return i;
-        p = e + 1;
-    }
-}
 
 static void *field(struct cfg *c, const struct key *k) { return (char *)c + k->off; }
 
@@ -272,7 +138,7 @@ static void store(struct cfg *c, const struct key *k, const char *v, uint64_t n)
         *(int *)field(c, k) = !strcmp(v, "on");
         break;
     case K_CHOICE:
-        *(int *)field(c, k) = word_index(v, k->words);
+        *(int *)field(c, k) = cfg_word_index(v, k->words);
         break;
     default:
         pv_snprintf(field(c, k), k->size, "%s", v);
@@ -339,7 +205,7 @@ static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_e
             return fail(err, k->name, v, "out of range; %s", allowed);
         break;
     case K_SIZE:
-        if (parse_size(v, &n))
+        if (cfg_parse_size(v, &n))
             return fail(err, k->name, v, "not a size; %s", allowed);
         if (n < k->min || n > k->max || n % CFG_MEM_ALIGN)
             return fail(err, k->name, v, "out of range; %s", allowed);
@@ -347,19 +213,19 @@ static int apply(struct cfg *c, const struct key *k, const char *v, struct cfg_e
     case K_WORD:
     case K_ONOFF:
     case K_CHOICE:
-        if (!word_in(v, k->words))
+        if (!cfg_word_in(v, k->words))
             return fail(err, k->name, v, "unknown value; %s", allowed);
         break;
     case K_WORDS:
-        if (!words_in(v, k->words))
+        if (!cfg_words_in(v, k->words))
             return fail(err, k->name, v, "unknown value or list; %s", allowed);
         break;
     case K_TASKS:
-        if (parse_tasks(v, c))
+        if (cfg_parse_tasks(v, c))
             return fail(err, k->name, v, "unknown task list; %s", allowed);
         return 0;
     case K_CRASH:
-        if (parse_crash(v, c))
+        if (cfg_parse_crash(v, c))
             return fail(err, k->name, v, "malformed; allowed: %s", k->words);
         return 0;
     }
@@ -624,21 +490,6 @@ int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
     return 0;
 }
 
-/* The n-th word of a '|'-separated list, into buf. */
-static void nth_word(const char *words, int n, char *buf, size_t len)
-{
-    const char *p = words;
-    for (; n > 0 && *p; p++)
-        if (*p == '|')
-            n--;
-    size_t l = 0;
-    while (p[l] && p[l] != '|' && l + 1 < len) {
-        buf[l] = p[l];
-        l++;
-    }
-    buf[l] = '\0';
-}
-
 static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t n,
                      int *is_number)
 {
@@ -654,7 +505,7 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
         pv_snprintf(buf, n, "%s", *(const int *)cfield(c, k) ? "on" : "off");
         break;
     case K_CHOICE:
-        nth_word(k->words, *(const int *)cfield(c, k), buf, n);
+        cfg_nth_word(k->words, *(const int *)cfield(c, k), buf, n);
         break;
     case K_CRASH:
         if (c->crash == CFG_CRASH_NONE)
