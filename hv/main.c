@@ -72,6 +72,50 @@ static void init_frames(void)
                   ignored >> 20);
 }
 
+/* The scheduler and the end of the run, from the configuration. */
+static void init_scheduler(void)
+{
+    struct sched_params sp = {
+        .policy = cfg.sched,
+        .slice_us = cfg.slice_ms * 1000,
+        .slice_cycles = ns_to_cycles(cfg.slice_ms * 1000000),
+        .boost = cfg.boost,
+        .nr_cpus = nr_pcpus,
+        .stagger = cfg.stagger,
+        .kick_yield = cfg.kick_yield,
+        .cfs_latency = ns_to_cycles(cfg.cfs_latency_us * 1000),
+        .cfs_min_gran = ns_to_cycles(cfg.cfs_min_gran_us * 1000),
+        .cfs_wakeup_gran = ns_to_cycles(cfg.cfs_wakeup_gran_us * 1000),
+        .cfs_tick = ns_to_cycles(cfg.cfs_tick_us * 1000),
+        .cfs_migration_cost = ns_to_cycles(cfg.cfs_migration_cost_us * 1000),
+        .cfs_balance = ns_to_cycles(cfg.cfs_balance_us * 1000),
+        .irq_wakeable = run_irq_wakeable,
+    };
+    if (sched_init(&sp))
+        fail("sched", cfg.sched, "unknown scheduler policy");
+    end_init(cfg.timeout_ms);
+}
+
+static void build_vms(void)
+{
+    /* Each guest sees only its own values (vmN. overrides applied). */
+    static char guest_cmdlines[MAX_VMS][PV_CMDLINE_MAX];
+    static struct cfg eff;
+    static char err[256];
+    const char *key;
+    for (unsigned i = 0; i < cfg.vms; i++) {
+        cfg_vm(&cfg, i, &eff);
+        if (cfg_format_cmdline(&eff, guest_cmdlines[i], sizeof(guest_cmdlines[i]))) {
+            report_error("cmdline", 0, "effective configuration does not fit the guest's command line");
+            power_finish(0, "could not build the VMs");
+        }
+    }
+    if (vm_create_all(&cfg, guest_cmdlines, &bi.modules[0], &key, err, sizeof(err))) {
+        report_error(key, 0, err);
+        power_finish(0, "could not build the VMs");
+    }
+}
+
 void hv_main(uint32_t magic, uint64_t info)
 {
     static char err[256];
@@ -141,44 +185,12 @@ void hv_main(uint32_t magic, uint64_t info)
         fail("guest", 0, "no guest kernel module was loaded (QEMU: -initrd build/guest.elf; "
                          "GRUB: module2 /boot/guest.elf)");
     power_set_done_action(cfg.done == CFG_DONE_REBOOT);
-    struct sched_params sp = {
-        .policy = cfg.sched,
-        .slice_us = cfg.slice_ms * 1000,
-        .slice_cycles = ns_to_cycles(cfg.slice_ms * 1000000),
-        .boost = cfg.boost,
-        .nr_cpus = nr_pcpus,
-        .stagger = cfg.stagger,
-        .kick_yield = cfg.kick_yield,
-        .cfs_latency = ns_to_cycles(cfg.cfs_latency_us * 1000),
-        .cfs_min_gran = ns_to_cycles(cfg.cfs_min_gran_us * 1000),
-        .cfs_wakeup_gran = ns_to_cycles(cfg.cfs_wakeup_gran_us * 1000),
-        .cfs_tick = ns_to_cycles(cfg.cfs_tick_us * 1000),
-        .cfs_migration_cost = ns_to_cycles(cfg.cfs_migration_cost_us * 1000),
-        .cfs_balance = ns_to_cycles(cfg.cfs_balance_us * 1000),
-        .irq_wakeable = run_irq_wakeable,
-    };
-    if (sched_init(&sp))
-        fail("sched", cfg.sched, "unknown scheduler policy");
-    end_init(cfg.timeout_ms);
+    init_scheduler();
 
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",
               nr_pcpus, virt->name, tsc_hz, cfg.vms, cfg.vcpus, cfg.mem >> 20);
     virt_cpu_enable(&percpus[0]);
-    /* Each guest sees only its own values (vmN. overrides applied). */
-    static char guest_cmdlines[MAX_VMS][PV_CMDLINE_MAX];
-    static struct cfg eff;
-    const char *key;
-    for (unsigned i = 0; i < cfg.vms; i++) {
-        cfg_vm(&cfg, i, &eff);
-        if (cfg_format_cmdline(&eff, guest_cmdlines[i], sizeof(guest_cmdlines[i]))) {
-            report_error("cmdline", 0, "effective configuration does not fit the guest's command line");
-            power_finish(0, "could not build the VMs");
-        }
-    }
-    if (vm_create_all(&cfg, guest_cmdlines, &bi.modules[0], &key, err, sizeof(err))) {
-        report_error(key, 0, err);
-        power_finish(0, "could not build the VMs");
-    }
+    build_vms();
     if (trace_init(&cfg))
         fail("trace_events", 0, "not enough free memory for the trace buffers");
     smp_release();
