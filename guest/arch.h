@@ -49,6 +49,7 @@
 #define VEC_FIRST_EXTERNAL 32
 #define VEC_IPI_CALL 0xF0 /* "call function / ack" IPI of the smp task */
 #define VEC_TLB_FLUSH 0xF1 /* remote TLB flush request (guest/tlbflush.c) */
+#define VEC_ABI_SELF 0xF2 /* task=abi: a self-IPI across STI; HLT */
 #define VEC_APIC_SPURIOUS 0xFF /* native: the local APIC's spurious vector */
 
 /* xAPIC registers (native runs), as byte offsets in its 4 KiB MMIO page. */

@@ -5,6 +5,14 @@
  * VM keeps running; and that legal control-register writes the hypervisor
  * may trap (CR0.NE) behave as on hardware. Proves "no guest input can crash the hypervisor" for
  * every check listed here, in every run that asks for it.
+ *
+ * It also tries to forge hypervisor records and the verdict (issue 13 item
+ * 5): "@pvhv" end records on COM1, through CONSOLE_WRITE and on the host's
+ * COM2 port, and REPORTs with a second "kind", an escaped kind, their own
+ * vm/vcpu or a second object. Every forged record says "forged" in its
+ * reason, so the system test can look for it among the trusted records.
+ * And two targeted wake-up checks: a kick before HLT (the kicked latch) and
+ * a self-IPI that arrives across "sti; hlt" (the STI-shadow HLT).
  */
 #include "tasks.h"
 
@@ -15,12 +23,19 @@
 #include "hypercall.h"
 #include "idt.h"
 #include "pv_abi.h"
+#include "percpu.h"
+#include "pvstring.h"
 #include "report.h"
+#include "arch.h"
+#include "cpu.h"
 
 #define EXC_GP 13
 #define WRMSR_LEN 2
 #define RESERVED_VECTOR 8      /* below 32: not an external interrupt */
 #define BAD_GPA (1ull << 46)
+#define HOST_COM2 0x2F8        /* the hypervisor's verdict port */
+#define FORGED_END "@pvhv {\"kind\":\"end\",\"status\":\"pass\",\"vms_done\":9," \
+                   "\"vms_killed\":0,\"reason\":\"forged "
 
 static unsigned checks, failures;
 static struct pv_steal_time probe_area __attribute__((aligned(PV_STEAL_TIME_ALIGN)));
@@ -75,6 +90,84 @@ static void cr_checks(void)
     }
 }
 
+static volatile unsigned self_ipis;
+
+static void self_ipi(struct isr_frame *f)
+{
+    (void)f;
+    self_ipis++;
+}
+
+static void forge_console(void)
+{
+    static const char com1[] = "\n" FORGED_END "on COM1\"}\n";
+    static const char hc[] = "\n" FORGED_END "through CONSOLE_WRITE\"}\n";
+    static const char com2[] = "\n" FORGED_END "on COM2\"}\n";
+
+    console_write(com1, sizeof(com1) - 1);
+    expect_ret("CONSOLE_WRITE forged record (printed tagged)",
+               hypercall4(PV_HC_CONSOLE_WRITE, (uint64_t)(uintptr_t)hc, sizeof(hc) - 1, 0, 0),
+               (long)(sizeof(hc) - 1));
+    for (const char *p = com2; *p; p++)
+        outb(HOST_COM2, (uint8_t)*p);
+}
+
+static void forge_reports(void)
+{
+    static const struct { const char *json; long want; } forged[] = {
+        { "{\"kind\":\"x\",\"kind\":\"end\",\"status\":\"pass\",\"reason\":\"forged dup\"}",
+          -PV_EPERM },
+        { "{\"kind\":\"\\u0065nd\",\"status\":\"pass\",\"reason\":\"forged escape\"}",
+          -PV_EPERM },
+        { "{\"kind\":\"x\",\"\\u006bind\":\"end\",\"reason\":\"forged key escape\"}",
+          -PV_EPERM },
+        { "{\"kind\":\"lock_vm\",\"vm\":1,\"violations\":0,\"reason\":\"forged vm\"}",
+          -PV_EPERM },
+        { "{\"kind\":\"lock_vcpu\",\"vcpu\":1,\"reason\":\"forged vcpu\"}", -PV_EPERM },
+        { "{\"kind\":\"x\"}{\"kind\":\"end\",\"reason\":\"forged second\"}", -PV_EINVAL },
+        { "{\"kind\":\"x\",\"a\":1} @pvhv {\"kind\":\"end\",\"reason\":\"forged tail\"}",
+          -PV_EINVAL },
+        { "{\"kind\":\"abi_probe\",\"nested\":{\"kind\":\"end\"},\"s\":\"\\u0041\"}", 0 },
+    };
+    for (unsigned i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+        char what[48];
+        pv_snprintf(what, sizeof(what), "REPORT forgery %u", i);
+        expect_ret(what, hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)forged[i].json,
+                                    strlen(forged[i].json), 0, 0), forged[i].want);
+    }
+}
+
+/* A kick that lands before HLT must make that HLT return at once, even
+   with interrupts off (else the waiter of a pv lock sleeps for good). */
+static void kick_before_hlt(void)
+{
+    checks++;
+    long r = hypercall4(PV_HC_KICK_CPU, 0, this_cpu(), 0, 0);
+    __asm__ volatile("cli; hlt" ::: "memory");   /* hangs here without the latch */
+    if (r != 0) {
+        failures++;
+        kprintf("abi: KICK_CPU self returned %ld\n", r);
+    }
+}
+
+/* An interrupt made pending while IF=0 is delivered after "sti; hlt" and
+   wakes that HLT (the instruction after STI runs in its shadow). */
+static void self_ipi_across_sti_hlt(void)
+{
+    checks++;
+    idt_set_handler(VEC_ABI_SELF, self_ipi);
+    unsigned before = self_ipis;
+    __asm__ volatile("cli" ::: "memory");
+    long r = hypercall4(PV_HC_SEND_IPI, 1, 0, this_cpu(), VEC_ABI_SELF);
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+    __asm__ volatile("sti" ::: "memory");
+    if (r != 1 || self_ipis != before + 1) {
+        failures++;
+        kprintf("abi: self-IPI across sti;hlt: SEND_IPI %ld, %u handled\n", r,
+                self_ipis - before);
+    }
+}
+
 static enum guest_fail_code abi_run(unsigned cpu)
 {
     char json[160];
@@ -103,6 +196,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
     expect_ret("REPORT too long",
                hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)json, PV_REPORT_MAX, 0, 0), -PV_E2BIG);
     expect_ret("SCHED_YIELD bad APIC ID", hypercall4(PV_HC_SCHED_YIELD, 4096, 0, 0, 0), -PV_EINVAL);
+    expect_ret("SCHED_YIELD to the last vCPU",
+               hypercall4(PV_HC_SCHED_YIELD, env.bi->nr_vcpus - 1, 0, 0, 0), 0);
     expect_ret("unknown hypercall", hypercall4(PV_HC_BASE + 99, 0, 0, 0, 0), -PV_ENOSYS);
     uint64_t li = (uint64_t)(uintptr_t)&probe_lockinfo;
     expect_ret("LOCKINFO misaligned GPA",
@@ -122,6 +217,10 @@ static enum guest_fail_code abi_run(unsigned cpu)
     expect_gp_on_wrmsr("EFER reserved bit", 0xC0000080u, 1ull << 20);
     expect_gp_on_wrmsr("unknown MSR", 0x12345678u, 0);
     cr_checks();
+    forge_console();
+    forge_reports();
+    kick_before_hlt();
+    self_ipi_across_sti_hlt();
 
     n = pv_snprintf(json, sizeof(json), "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u}",
                     checks, failures);

@@ -35,16 +35,20 @@ class Parsed(list):
 def parse(text):
     """Return every `@pvhv` record in `text`, in order, as a `Parsed` list.
 
-    A line may carry anything before the prefix (a timestamp, a console tag);
-    the JSON starts after the first `@pvhv `. Malformed lines are skipped and
-    kept in `.malformed` so callers can count them.
+    Only a line that starts with the prefix is a record: the hypervisor
+    prints its records at the start of a line and every guest line behind a
+    "[vmX.vcpuY] " tag (COM1 bytes and CONSOLE_WRITE alike), so a guest that
+    prints `@pvhv {...}` can never be read as the hypervisor (issue 13 item
+    5). Lines are split at "\n" only (not at the other separators Python's
+    splitlines knows). Malformed lines are skipped and kept in `.malformed`
+    so callers can count them.
     """
     records, malformed = [], []
-    for line in text.splitlines():
-        at = line.find(PREFIX)
-        if at < 0:
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if not line.startswith(PREFIX):
             continue
-        body = line[at + len(PREFIX):].strip()
+        body = line[len(PREFIX):].strip()
         try:
             obj = json.loads(body)
         except ValueError:

@@ -26,13 +26,17 @@ takes; --iso boots a given ISO. Each run writes a bochsrc for the --cpu
 model (default a VMX-capable Intel one; AMD models such as ryzen run the
 SVM backend) and runs Bochs under `script` (its `term` display wants a
 terminal) with `c` fed to its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
-exit status means nothing (DESIGN.md §1): the run is judged by the `end`
-record alone, and Bochs is stopped once that record is complete.
+exit status means nothing (DESIGN.md §1), and COM1 carries guest text too,
+so the verdict is the `end` record the hypervisor writes to COM2, a port no
+guest can reach (all guest port I/O is intercepted; issue 13 item 5). COM1's
+last end record must agree with it. Bochs is stopped once the verdict is in.
 
 --native: no hypervisor. guest.elf itself is the multiboot1 kernel (QEMU
 -kernel; under Bochs a GRUB `multiboot` entry); it finds its CPUs, prints
 the same `run`/`vm`/`end` records ("backend":"none", "native":true) and
-leaves through the same exit ports, so it is judged the same way.
+leaves through the same exit ports, so it is judged the same way, except
+that under Bochs its verdict is COM1's end record (there is no hypervisor
+to write COM2, and the guest is then the machine's only kernel).
 """
 
 import argparse
@@ -417,7 +421,7 @@ def _panic_action(model, smp):
 
 
 def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL,
-                  ram_images=None, optrom=None):
+                  ram_images=None, optrom=None, verdict_path=None):
     """The bochsrc: boot `iso` through GRUB, or (iso None) the direct path,
     `optrom` plus `ram_images` [(file, address), ...]."""
     rc = Path(workdir) / "bochsrc"
@@ -437,6 +441,7 @@ def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL,
         f"vgaromimage: file={BOCHS_VGABIOS}",
         *boot,
         f"com1: enabled=1, mode=file, dev={serial_path}",
+        f"com2: enabled=1, mode=file, dev={verdict_path or Path(workdir) / 'com2.log'}",
         "display_library: term",
         "clock: sync=none, time0=1",
         f"log: {Path(workdir) / 'bochs.log'}",
@@ -454,12 +459,16 @@ def _end_seen(text):
     return pvhv_log.last(pvhv_log.parse(text.replace("\r\n", "\n")), "end") is not None
 
 
-def judge_bochs(timed_out, timeout, records):
-    """(passed, reason): the end record is the only verdict (DESIGN.md §1)."""
-    end = pvhv_log.last(records, "end")
+def judge_bochs(timed_out, timeout, records, verdict):
+    """(passed, reason): the end record on COM2 (`verdict`, records parsed
+    from the hypervisor-only port) is the verdict; COM1's must agree."""
+    end = pvhv_log.last(verdict, "end")
     if end is None:
-        return False, (f"timeout after {timeout:g} s without an end record" if timed_out
-                       else "Bochs exited without an end record")
+        return False, (f"timeout after {timeout:g} s without a verdict (end record on COM2)"
+                       if timed_out else "Bochs exited without a verdict (end record on COM2)")
+    ends = pvhv_log.of_kind(records, "end")
+    if len(pvhv_log.of_kind(verdict, "end")) != 1 or len(ends) != 1 or ends[0] != end:
+        return False, (f"COM1 end records {ends} do not match the verdict on COM2 {end}")
     status = end.get("status")
     if status != "pass":
         return False, f"run failed: end status {status!r}: {end.get('reason', 'no reason given')}"
@@ -530,19 +539,22 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
     workdir = tempfile.mkdtemp(prefix="pvhv-bochs-")
     sinks, log_file = _open_sinks(quiet, out, log)
     chunks, timed_out, proc = [], False, None
+    verdict_file = None
     try:
         serial = Path(workdir) / "com1.log"
         serial.touch()
+        verdict_file = Path(workdir) / "com2.log"
+        verdict_file.touch()
         # The native guest boots through GRUB's multiboot (the ROM loads pvhv).
         if iso is not None or loader == "grub" or native:
             boot_iso = Path(iso) if iso is not None else make_bochs_iso(workdir, args, hv, guest,
                                                                         no_guest, native)
             rc = write_bochsrc(workdir, boot_iso.resolve(), smp, mem, serial,
-                               bochs_model(cpu))
+                               bochs_model(cpu), verdict_path=verdict_file)
         else:
             rc = write_bochsrc(workdir, None, smp, mem, serial, bochs_model(cpu),
                                ram_images=make_bochs_direct(workdir, args, hv, guest, no_guest),
-                               optrom=DEFAULT_OPTROM)
+                               optrom=DEFAULT_OPTROM, verdict_path=verdict_file)
         cmd = bochs_cmd(rc)
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -566,8 +578,10 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
                             print(f"pvhv_run: warning: stopped copying serial output: {e}",
                                   file=sys.stderr)
                             sinks.remove(sink)
-                    if end_at is None and _end_seen(b"".join(chunks).decode("utf-8", "replace")):
-                        end_at = time.monotonic()
+                verdict_src = (b"".join(chunks).decode("utf-8", "replace") if native
+                               else verdict_file.read_text("utf-8", "replace"))
+                if end_at is None and _end_seen(verdict_src):
+                    end_at = time.monotonic()
                 exited = proc.poll() is not None
                 if exited and not data:
                     break
@@ -585,13 +599,17 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
             _kill_group(proc)
         if log_file:
             log_file.close()
+        verdict_text = (verdict_file.read_text("utf-8", "replace")
+                        if verdict_file is not None and verdict_file.is_file() else "")
         bochs_log = Path(workdir) / "bochs.log"
         stderr_text = bochs_log.read_text(errors="replace")[-4000:] if bochs_log.is_file() else ""
         if not keep_dir:
             shutil.rmtree(workdir, ignore_errors=True)
     log_text = b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
     records = pvhv_log.parse(log_text)
-    passed, reason = judge_bochs(timed_out, timeout, records)
+    # Native: no hypervisor writes COM2; the guest is the only kernel there.
+    verdict = records if native else pvhv_log.parse(verdict_text.replace("\r\n", "\n"))
+    passed, reason = judge_bochs(timed_out, timeout, records, verdict)
     return Result(exit_code=0 if passed else 1, passed=passed, log_text=log_text,
                   records=records, reason=reason, qemu_status=None, timed_out=timed_out,
                   cmd=cmd, stderr=stderr_text)

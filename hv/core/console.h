@@ -16,5 +16,7 @@ void console_break_lock(void);
 /* Waits (bounded) until COM1 has sent everything: an emulator that stops
    at once on the exit port would otherwise lose the last bytes. */
 void serial_drain(void);
+/* The verdict line on COM2, a port no guest can reach (serial.c). */
+void serial_verdict(const char *s, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include "hypercall.h"
 
 #include "fmt.h"
+#include "jsoncheck.h"
 #include "pv_abi.h"
 #include "pvstring.h"
 #include "lockinfo.h"
@@ -132,10 +133,18 @@ static int64_t hc_report(struct vcpu *v, uint64_t gpa, uint64_t len)
     for (size_t i = 0; i < len; i++)
         if (buf[i] < 0x20 || buf[i] > 0x7E)
             return -PV_EINVAL;
-    size_t klen = 0;
-    while (plen + klen < len && buf[plen + klen] != '"')
-        klen++;
-    if (klen == 0 || reserved_kind(buf + plen, klen))
+    /* Exactly one object, unique escape-free keys, no vm/vcpu of its own:
+       the tools must read the same kind and fields as checked here. */
+    static const char *const hv_keys[] = { "vm", "vcpu", 0 };
+    const char *kind;
+    size_t klen;
+    enum pv_json_verdict verdict = pv_json_check_object(buf, len, hv_keys, &kind, &klen);
+    if (verdict == PV_JSON_DUP_KEY || verdict == PV_JSON_ESCAPED_KEY ||
+        verdict == PV_JSON_FORBIDDEN_KEY || verdict == PV_JSON_NO_KIND)
+        return -PV_EPERM;
+    if (verdict != PV_JSON_OK)
+        return -PV_EINVAL;
+    if (reserved_kind(kind, klen))
         return -PV_EPERM;
     hv_printf("@pvhv {\"vm\":%u,\"vcpu\":%u,%s\n", v->vm->id, v->id, buf + 1);
     return 0;

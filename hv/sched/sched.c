@@ -162,8 +162,10 @@ static void preempt_for_wakeup(void)
             victim = &sched_cpus[i];
         }
     }
-    if (victim)
+    if (victim) {
+        sched_stats.wakeup_preemptions++;
         sched_force_resched(victim);
+    }
 }
 
 static void make_runnable(struct sched_entity *e, int front)

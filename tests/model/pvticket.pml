@@ -1,6 +1,7 @@
 /*
  * The pvticket protocol of libpv/lock_pvticket.c, for spin. NCPU vCPUs each
- * take the one lock ITERS times. Every atomic{} block is one locked
+ * take the one lock ITERS times (vCPU 0: ITERS0 times, so with ITERS=1 it
+ * re-acquires while the others are still queued or halted). Every atomic{} block is one locked
  * instruction of the C code; every other statement is one plain load or
  * store, so spin interleaves them as another vCPU (or a preemption) could.
  *
@@ -17,6 +18,9 @@
 #endif
 #ifndef ITERS
 #define ITERS 2
+#endif
+#ifndef ITERS0          /* vCPU 0's acquisitions: it can re-acquire while */
+#define ITERS0 ITERS    /* the others still wait with ITERS=1 */
 #endif
 #define INC  2          /* TICKET_LOCK_INC: bit 0 of the tail is the flag */
 #define FLAG 1
@@ -59,7 +63,7 @@ proctype vcpu(byte id)
     bool cleared;
 
     do
-    :: n < ITERS ->
+    :: n < (id == 0 -> ITERS0 : ITERS) ->
         /* lock: xadd on the tail keeps the flag bit as it is */
         atomic { me = tail & ~FLAG; tail = tail + INC };
 spin_loop:

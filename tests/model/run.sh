@@ -6,8 +6,10 @@
 # which shows the check can see lost wake-ups at all. Exits 0 only if all
 # hold.
 #
-# Configurations (vCPUs x acquisitions each): pvticket 3x1 and 2x3,
-# pvqspin 3x1, 2x2 and 2x3 by default, a few seconds in all. MODEL_FULL=1
+# Configurations (vCPUs x acquisitions each): pvticket 3x1, 2x3 and 3
+# vCPUs of which vCPU 0 acquires twice (3x2,1,1: a vCPU re-acquires while two
+# others are queued or halted; ~1M states, ~2 s, ~210 MB), pvqspin 3x1, 2x2
+# and 2x3 by default, a few seconds in all. MODEL_FULL=1
 # adds 3x2 for both (pvticket ~26M states, ~35 s; pvqspin ~31M states,
 # ~40 s; ~2.3 GB each).
 set -u
@@ -17,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$here"/*.pml "$work"/
 cd "$work" || exit 1
 
-configs="-DNCPU=3,-DITERS=1 -DNCPU=2,-DITERS=3"
+configs="-DNCPU=3,-DITERS=1 -DNCPU=2,-DITERS=3 -DNCPU=3,-DITERS=1,-DITERS0=2"
 qconfigs="-DNCPU=3,-DITERS=1 -DNCPU=2,-DITERS=2 -DNCPU=2,-DITERS=3"
 [ "${MODEL_FULL:-0}" = 1 ] && configs="$configs -DNCPU=3,-DITERS=2"
 [ "${MODEL_FULL:-0}" = 1 ] && qconfigs="$qconfigs -DNCPU=3,-DITERS=2"

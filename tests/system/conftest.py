@@ -208,3 +208,39 @@ def backend_boot(tmp_path):
                               log=str(log_path), quiet=True, emu=emu, **kw)
         return BackendBoot(result, log_path, param)
     return _boot
+
+
+# --- One boot, several assertions (issue 18: keep make test's emulator time
+# down). A module-scoped fixture calls boot_once(); each test then asserts
+# one property of the same run.
+
+def boot_once(tmp_path_factory, name, smp, args="", backend="svm", timeout=None, **kw):
+    """Boot once outside any test (for module-scoped fixtures) -> BackendBoot.
+    Images missing is a failure of every test that uses the fixture."""
+    emu = "bochs" if backend == "vmx" else "qemu"
+    _need(pvhv_run.DEFAULT_HV, "hypervisor image")
+    if not kw.get("no_guest"):
+        _need(pvhv_run.DEFAULT_GUEST, "guest image")
+    if timeout is None:
+        timeout = BOCHS_TIMEOUT_S if emu == "bochs" else TIMEOUT_S
+    if "backend=" not in args:
+        args = f"backend={backend} {args}".strip()
+    log_path = tmp_path_factory.mktemp(name) / "serial.log"
+    result = pvhv_run.run(smp=smp, args=args, timeout=timeout, log=str(log_path),
+                          quiet=True, emu=emu, **kw)
+    return BackendBoot(result, log_path, backend)
+
+
+@pytest.fixture(scope="module")
+def shared_boot(tmp_path_factory):
+    """shared_boot(args, smp=2, backend="svm") -> BackendBoot, booted once
+    per module for each distinct (sorted) word list: tests that read the
+    same configuration share its run."""
+    runs = {}
+
+    def _boot(args, smp=2, backend="svm", **kw):
+        key = (" ".join(sorted(args.split())), smp, backend, tuple(sorted(kw.items())))
+        if key not in runs:
+            runs[key] = boot_once(tmp_path_factory, "shared", smp, key[0], backend, **kw)
+        return runs[key]
+    return _boot

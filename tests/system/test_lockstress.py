@@ -19,9 +19,10 @@ CONFIGS = [
 ]
 
 
-def lockstress(boot, lock, vms, vcpus=2, extra=""):
-    run = boot(smp=SMP, args=f"vms={vms} vcpus={vcpus} task=lockstress lock={lock} "
-                             f"duration={DURATION} {extra}")
+def lockstress(shared_boot, lock, vms, vcpus=2, extra=""):
+    """One boot per configuration for the whole module (conftest)."""
+    run = shared_boot(f"vms={vms} vcpus={vcpus} task=lockstress lock={lock} "
+                      f"duration={DURATION} {extra}", smp=SMP)
     run.assert_passed(smp=SMP, vms=vms, vcpus=vcpus)
     return run
 
@@ -54,17 +55,20 @@ def check_mutual_exclusion(run, lock, vms):
 
 
 @pytest.mark.parametrize("lock, vms", CONFIGS)
-def test_lockstress_mutual_exclusion(boot, lock, vms):
+def test_lockstress_mutual_exclusion(shared_boot, lock, vms):
     """Every VM done, zero violations, every vCPU made progress."""
-    check_mutual_exclusion(lockstress(boot, lock, vms), lock, vms)
+    check_mutual_exclusion(lockstress(shared_boot, lock, vms), lock, vms)
 
 
-def test_pvticket_overcommit_halts_and_kicks_add_up(boot):
+def test_pvticket_overcommit_halts_and_kicks_add_up(shared_boot):
     """At 2x (2 VMs x 2 vCPUs on 2 pCPUs) pv waiters halt and get kicked, and
-    per VM the guests' kicks_sent equals the hypervisor's kicks_received."""
+    per VM the guests' kicks_sent equals the hypervisor's kicks_received.
+    A kick that does not wake its target leaves the waiter halted with
+    interrupts off: the hypervisor kills the VM at timeout=60000 (mutant
+    skip_kick), well before this boot's own limit."""
     # A short spin makes the slow path certain: with wake-up boost the VMs'
     # vCPUs often end up co-scheduled, and long spins then rarely run out.
-    run = lockstress(boot, "pvticket", vms=2, extra="spin_threshold=16")
+    run = lockstress(shared_boot, "pvticket", vms=2, extra="spin_threshold=16 timeout=60000")
     check_mutual_exclusion(run, "pvticket", vms=2)
     guest = run.kind("lock_vcpu")
     assert sum(r["halts"] for r in guest) > 0, run.context()
@@ -72,3 +76,28 @@ def test_pvticket_overcommit_halts_and_kicks_add_up(boot):
     sent = sum_per_vm(guest, "kicks_sent")
     received = sum_per_vm(run.kind("hv_vcpu"), "kicks_received")
     assert sent == received, f"kicks sent {sent} != received {received}\n{run.context()}"
+
+
+OPS = 100_000            # ~100 ms of work per vCPU: many slices, so holders get preempted
+
+
+def test_many_locks_fixed_ops_no_think(shared_boot):
+    """locks=4 ops=100000 think=0 at 2x with a short spin: every vCPU makes
+    exactly `ops` acquisitions spread over the 4 locks, mutual exclusion
+    holds per lock, and every kick lands. With several locks the unlocker
+    must kick the waiter of *this* lock's next ticket (matching the lock
+    pointer, not the ticket alone): a wrong match leaves the right waiter
+    halted for good and the VM is killed at timeout=60000."""
+    run = lockstress(shared_boot, "pvticket", vms=2,
+                     extra=f"locks=4 ops={OPS} think=0 spin_threshold=16 timeout=60000")
+    cfg = run.records[0]["config"]
+    assert (cfg["locks"], cfg["ops"], cfg["think"]) == (4, OPS, 0), run.context()
+    check_mutual_exclusion(run, "pvticket", vms=2)
+    for rec in run.kind("lock_vm"):
+        assert rec["locks"] == 4 and rec["acquisitions"] == 2 * OPS, run.context()
+    for rec in run.kind("lock_vcpu"):
+        assert rec["acquisitions"] == OPS, run.context()
+    guest = run.kind("lock_vcpu")
+    assert sum(r["halts"] for r in guest) > 0, run.context()
+    assert sum_per_vm(guest, "kicks_sent") == sum_per_vm(run.kind("hv_vcpu"), "kicks_received")
+

@@ -26,12 +26,28 @@ def test_parse_counts_malformed_lines(sample_text):
     assert len(records.malformed) == 3
 
 
-def test_parse_accepts_any_prefix_and_crlf():
-    text = 'junk 1.2: @pvhv {"kind":"x","a":1}\r\n[vm0.vcpu0] @pvhv {"kind":"y"}\n'
-    assert pvhv_log.parse(text) == [{"kind": "x", "a": 1}, {"kind": "y"}]
+def test_parse_trusts_only_lines_that_start_with_the_prefix():
+    """Issue 13 item 5: guest text is tagged "[vmX.vcpuY] " by the
+    hypervisor, so a record a guest prints is never taken for one."""
+    text = ('@pvhv {"kind":"x","a":1}\r\n'
+            '[vm0.vcpu0] @pvhv {"kind":"end","status":"pass"}\n'
+            'junk 1.2: @pvhv {"kind":"end","status":"pass"}\n'
+            ' @pvhv {"kind":"end","status":"pass"}\n'
+            '@pvhv {"kind":"y"}\n')
+    records = pvhv_log.parse(text)
+    assert records == [{"kind": "x", "a": 1}, {"kind": "y"}]
+    assert records.malformed == []
 
 
-def test_parse_takes_text_after_first_prefix():
+def test_parse_splits_lines_at_newline_only():
+    """Python's splitlines also splits at \\x1c, \\x85, U+2028...: a guest
+    line holding one must not start a new (trusted) line."""
+    for sep in ("\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x0b", "\x0c"):
+        text = f'[vm0.vcpu0] hi{sep}@pvhv {{"kind":"end","status":"pass"}}\n'
+        assert pvhv_log.parse(text) == [], repr(sep)
+
+
+def test_parse_takes_text_after_the_prefix():
     assert pvhv_log.parse('@pvhv {"kind":"a","s":"@pvhv inside"}') == [
         {"kind": "a", "s": "@pvhv inside"}]
 
@@ -73,13 +89,14 @@ def test_by_key_refuses_duplicates_and_missing_keys():
         pvhv_log.by_key(pvhv_log.parse('@pvhv {"kind":"vm"}'), "vm", ("vm",))
 
 
-def test_sample_is_consistent_kicks_sent_equals_received(sample_text):
-    # The property the lock system test checks, on the fixture itself.
+def test_parse_keeps_exactly_the_prefixed_lines(sample_text):
+    """Counted without the parser: every line starting with the prefix is
+    either a record or a malformed line, and nothing else is either."""
+    lines = [ln for ln in sample_text.split("\n") if ln.startswith(pvhv_log.PREFIX)]
     records = pvhv_log.parse(sample_text)
-    for vm in (0, 1):
-        sent = sum(r["kicks_sent"] for r in pvhv_log.of_kind(records, "lock_vcpu") if r["vm"] == vm)
-        got = sum(r["kicks_received"] for r in pvhv_log.of_kind(records, "hv_vcpu") if r["vm"] == vm)
-        assert sent == got
+    assert len(records) + len(records.malformed) == len(lines)
+    assert all(r.get("reason") != "forged on COM1" for r in records)
+    assert len(pvhv_log.of_kind(records, "end")) == 1
 
 
 def test_flatten_dots_and_lists():

@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -127,13 +128,29 @@ def test_cli_bochs_print_cmd():
     assert res.stdout.strip().startswith("script -qfec 'bochs -q -f ")
 
 
-def test_bochs_judged_by_end_record_only():
+def test_bochs_judged_by_the_verdict_on_com2():
+    """Bochs: the end record on COM2 (a port no guest reaches) is the
+    verdict; COM1 must carry the same one and no other."""
     passed = pvhv_log.parse('@pvhv {"kind":"end","status":"pass","reason":"ok"}\n')
     failed = pvhv_log.parse('@pvhv {"kind":"end","status":"fail","reason":"vm 0 killed"}\n')
-    assert pvhv_run.judge_bochs(False, 60, passed) == (True, "pass: ok")
-    assert pvhv_run.judge_bochs(False, 60, failed)[0] is False
-    assert pvhv_run.judge_bochs(True, 60, [])[1] == "timeout after 60 s without an end record"
-    assert pvhv_run.judge_bochs(False, 60, [])[1] == "Bochs exited without an end record"
+    assert pvhv_run.judge_bochs(False, 60, passed, passed) == (True, "pass: ok")
+    assert pvhv_run.judge_bochs(False, 60, failed, failed)[0] is False
+    # A pass on COM1 without the verdict on COM2 is not a pass.
+    assert pvhv_run.judge_bochs(False, 60, passed, [])[0] is False
+    assert pvhv_run.judge_bochs(False, 60, passed, failed)[0] is False
+    assert pvhv_run.judge_bochs(False, 60, failed, passed)[0] is False
+    assert pvhv_run.judge_bochs(False, 60, passed + failed, failed)[0] is False
+    assert pvhv_run.judge_bochs(True, 60, [], [])[1] == \
+        "timeout after 60 s without a verdict (end record on COM2)"
+    assert pvhv_run.judge_bochs(False, 60, [], [])[1] == \
+        "Bochs exited without a verdict (end record on COM2)"
+
+
+def test_bochs_forged_com1_line_is_no_verdict():
+    """The forgery of issue 13 item 5, as Bochs' COM1 would carry it."""
+    com1 = pvhv_log.parse('[vm1.vcpu0] @pvhv {"kind":"end","status":"pass","reason":"forged"}\n')
+    assert com1 == []
+    assert pvhv_run.judge_bochs(True, 60, com1, [])[0] is False
 
 
 def test_bochs_end_record_seen_without_newline():
@@ -193,13 +210,34 @@ def test_run_quiet_streams_nothing(fake_qemu, images):
     assert out.getvalue() == b""
 
 
-def test_run_timeout_kills_qemu_and_its_children(fake_qemu, images):
+HANG_TIMEOUT_S = 10 # the real-QEMU hang case below
+CHILD_GONE_S = 10   # init reaps an orphan at once; 10 s covers a loaded host
+
+
+def _alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_run_timeout_kills_qemu_and_its_children(fake_qemu, images, tmp_path, monkeypatch):
+    """The fake's `sleep` child writes its pid; after the timeout kill it
+    must be gone too (the whole process group is ended)."""
+    monkeypatch.setenv("FAKE_QEMU_CHILD_PID", str(tmp_path / "child.pid"))
     fake_qemu("hang")
     res = pvhv_run.run(timeout=1, **images)
     assert not res.passed and res.timed_out and res.exit_code == 1
     assert res.qemu_status is None
     assert res.reason == "timeout after 1 s"
     assert "[vm0.vcpu0] spinning" in res.log_text   # output before the kill is kept
+    pid = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + CHILD_GONE_S
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), f"the emulator's child {pid} survived the timeout kill"
 
 
 def test_run_cannot_start_emulator(monkeypatch, images, tmp_path):
@@ -239,7 +277,14 @@ def test_real_qemu_with_fake_multiboot_kernel(monkeypatch, fixtures, tmp_path, d
     kernel = tmp_path / "fake_hv.bin"
     subprocess.run(["nasm", "-f", "bin", *defines, str(fixtures / "fake_hv.asm"), "-o", str(kernel)],
                    check=True)
-    res = pvhv_run.run(smp=1, hv=kernel, no_guest=True, timeout=3 if status is None else 30)
+    # The stand-in prints its records within a second of QEMU starting; the
+    # hanging one is killed at HANG_TIMEOUT_S, long enough that even a loaded
+    # 2-core host has printed the run record by then (it is checked too).
+    res = pvhv_run.run(smp=1, hv=kernel, no_guest=True,
+                       timeout=HANG_TIMEOUT_S if status is None else 30)
     assert res.passed is passed, res.reason
     assert res.qemu_status == status
-    assert pvhv_run.pvhv_log.first(res.records, "run")["backend"] == "svm"
+    assert res.timed_out is (status is None)
+    run = pvhv_run.pvhv_log.first(res.records, "run")
+    assert run is not None, f"no run record within the timeout: {res.log_text!r}"
+    assert run["backend"] == "svm"
