@@ -167,6 +167,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "irqs_injected", s->irqs_injected);
     json_u64(&j, "io_ignored", s->io_ignored);
     json_u64(&j, "tlb_flushes_on_entry", s->tlb_flushes_on_entry);
+    json_u64(&j, "guest_tlb_flushes", s->guest_tlb_flushes);
     json_u64(&j, "pause_exits", s->pause_exits);
     json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
     json_u64(&j, "lhp", s->lhp);

@@ -22,6 +22,7 @@ static void prepare_tlb(struct svm_cpu *sc, struct svm_vcpu *sv, struct vcpu *v,
     if (sc->asid_owner[sv->asid] != v || sv->last_cpu != (int)cpu || sv->flush_pending)
         tlb = (svm_features & SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
                                                      : TLB_CONTROL_FLUSH_ALL;
+    v->stats.guest_tlb_flushes += tlb != TLB_CONTROL_NONE;
     sv->flush_pending = 0;
     sc->asid_owner[sv->asid] = v;
     sv->last_cpu = (int)cpu;

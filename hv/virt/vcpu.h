@@ -31,6 +31,7 @@ struct vcpu_stats {
     uint64_t irqs_injected;
     uint64_t io_ignored;       /* port I/O outside the emulated COM1 */
     uint64_t tlb_flushes_on_entry; /* deferred pv flushes done at entry */
+    uint64_t guest_tlb_flushes; /* INVVPID/INVEPT (VMX) or TLB_CONTROL flush (SVM) at entry */
     uint64_t ple_exits;        /* pause loops detected (yields: se.stats) */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */

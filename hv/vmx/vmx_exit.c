@@ -33,7 +33,7 @@ static const char *const insn_errors[VMX_ERR_COUNT] = {
     [28] = "invalid operand to INVEPT/INVVPID",
 };
 
-static void prepare_tlb(struct vmx_vcpu *vx, unsigned cpu)
+static void prepare_tlb(struct vcpu *v, struct vmx_vcpu *vx, unsigned cpu)
 {
     /* This VPID's translations on this pCPU are stale if the vCPU ran
        elsewhere since (its page tables may have changed there). */
@@ -42,6 +42,7 @@ static void prepare_tlb(struct vmx_vcpu *vx, unsigned cpu)
     vx->last_cpu = (int)cpu;
     if (!flush || !vmx_caps.has_vpid)
         return;   /* without VPID every entry and exit flushes anyway */
+    v->stats.guest_tlb_flushes++;
     if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
         invvpid(INVVPID_SINGLE, vx->vpid);
     else if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_ALL)
@@ -268,7 +269,7 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
     }
     sync_to_vmcs(v, vx);
     load_swap_msrs(vc, v, vx);
-    prepare_tlb(vx, cpu->index);
+    prepare_tlb(v, vx, cpu->index);
     if (vmx_caps.has_preempt_timer)
         arm_preempt_timer(vx);
     cpu->vmruns++;
