@@ -5,12 +5,13 @@
 # A mutant that survives is a test that cannot fail, so the target fails.
 # Prints the table for README.md's Tests section; also in build/mutants.md.
 # System tests boot through /work/bin/emu-turn when it exists (the shared
-# machine's emulator slots), else directly.
+# machine's emulator slots), else directly; MUTANTS_IN_TURN=1 says the
+# caller already holds a slot (the whole script runs inside one turn).
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 TURN=""
-[ -x /work/bin/emu-turn ] && TURN=/work/bin/emu-turn
+[ -x /work/bin/emu-turn ] && [ -z "${MUTANTS_IN_TURN:-}" ] && TURN=/work/bin/emu-turn
 
 # name | mechanism | planted bug | test (unit:<binary> or a pytest node id)
 MUTANTS=(
