@@ -44,9 +44,11 @@ def test_4pcpus_2x_pvticket_halts_and_kicks_in_every_vm(backend_boot):
     """4 pCPUs, 2 VMs x 4 vCPUs, default spin threshold: in each VM waiters
     reach the slow path, halt and are kicked; mutual exclusion holds."""
     # Critical sections of 1000 iterations: a preempted holder keeps the
-    # lock long enough for waiters to exhaust the default 32768 spins.
+    # lock long enough for waiters to exhaust the default 32768 spins. Round
+    # robin starts the VMs' vCPUs in step (few preempted holders in the
+    # first few hundred ms), so run 600 ms: ~190 halts per VM (main e55de45).
     run = backend_boot("vmx", smp=4, args="vms=2 vcpus=4 task=lockstress lock=pvticket "
-                                          "cs=1000 think=1000 duration=300 mem=8M")
+                                          "cs=1000 think=1000 duration=600 mem=8M")
     run.assert_passed(smp=4, vms=2, vcpus=4)
     assert run.records[0]["config"]["spin_threshold"] == 32768, run.context()
     for vm in (0, 1):
