@@ -53,6 +53,7 @@ static const struct key keys[] = {
     { "boost", K_ONOFF, 0, 0, "on|off", "on", 0, F(boost) },
     { "preempt_check", K_ONOFF, 0, 0, "on|off", "off", 0, F(preempt_check) },
     { "kick_yield", K_ONOFF, 0, 0, "on|off", "off", 0, F(kick_yield) },
+    { "lock_grace", K_UINT, 0, 10000, 0, "0", "us (0 = off)", F(lock_grace_us) },
     { "slice", K_UINT, 1, 1000, 0, "10", "ms", F(slice_ms) },
     { "stagger", K_ONOFF, 0, 0, "on|off", "on", 0, F(stagger) },
     { "cfs_latency", K_UINT, 100, 1000000, 0, "6000", "us", F(cfs_latency_us) },

@@ -46,6 +46,7 @@ struct cfg {
     int boost;                 /* woken vCPUs go to the front of the queue */
     int stagger;               /* rr: pCPU i's first slice starts i/P late */
     int kick_yield;            /* a kicker yields to a kicked vCPU that waits */
+    uint64_t lock_grace_us;    /* slice extension for a lock holder, 0 = off */
     uint64_t cfs_latency_us, cfs_min_gran_us, cfs_wakeup_gran_us;
     uint64_t cfs_tick_us, cfs_migration_cost_us, cfs_balance_us;
     int preempt_check;         /* guest pvticket waiters watch the holder */

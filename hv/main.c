@@ -161,6 +161,7 @@ void hv_main(uint32_t magic, uint64_t info)
         virt_settings.ple_grow = (uint32_t)cfg.ple_grow;
         virt_settings.ple_shrink = (uint32_t)cfg.ple_shrink;
         virt_settings.ple_window_max = (uint32_t)cfg.ple_window_max;
+        virt_settings.lock_grace_us = cfg.lock_grace_us;
         virt_settings.hw_off = virt_off_bits(cfg.hw_off);
         nmi_test = cfg.nmi_test;
     }

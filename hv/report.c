@@ -176,6 +176,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "ple_exits", s->ple_exits);
     json_u64(&j, "ple_window", v->ple_window);
     json_u64(&j, "ple_window_peak", s->ple_window_peak);
+    json_u64(&j, "lock_graces", s->lock_graces);
     json_u64(&j, "directed_yields", ss->directed_yields);
     json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
     json_u64(&j, "kick_yields", ss->kick_yields);

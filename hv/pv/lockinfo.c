@@ -45,6 +45,12 @@ static uint32_t count_preemption(uint64_t *word)
     return (uint32_t)(old & PV_LOCKINFO_COUNT_MASK);
 }
 
+int lockinfo_holds_lock(const struct vcpu *v)
+{
+    struct pv_lockinfo *li = area(v);
+    return li && (__atomic_load_n(&li->held, __ATOMIC_ACQUIRE) & PV_LOCKINFO_COUNT_MASK);
+}
+
 void lockinfo_on_preempt(struct vcpu *v)
 {
     struct pv_lockinfo *li = area(v);

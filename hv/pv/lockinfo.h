@@ -15,5 +15,7 @@ struct vcpu;
 int64_t lockinfo_register(struct vcpu *v, uint64_t gpa, uint64_t flags);
 /* The scheduler took runnable v off its pCPU (slice end or yield). */
 void lockinfo_on_preempt(struct vcpu *v);
+/* Does v's page say it holds a lock right now? (a hint: guest-written) */
+int lockinfo_holds_lock(const struct vcpu *v);
 
 #endif

@@ -23,4 +23,5 @@ const struct virt_pv_ops pv_kvm_ops = {
     .steal_msr_write = steal_msr_write,
     .vcpu_load = steal_on_enter,
     .vcpu_preempted = vcpu_preempted,
+    .vcpu_holds_lock = lockinfo_holds_lock,
 };

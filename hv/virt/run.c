@@ -55,6 +55,26 @@ static void start_slice(struct percpu *cpu, struct vcpu *v)
     }
 }
 
+/* lock_grace=N: a vCPU whose lockinfo page says it holds a lock when its
+   slice ends runs N us more, once per stay on the pCPU, so it can release
+   the lock before it is preempted. Bounded: a guest that always claims a
+   lock gains at most N us per slice. */
+static int lock_grace(struct percpu *cpu, struct vcpu *v, int *graced)
+{
+    if (!virt_settings.lock_grace_us || *graced || !virt_pv->vcpu_holds_lock ||
+        !virt_pv->vcpu_holds_lock(v))
+        return 0;
+    *graced = 1;
+    v->stats.lock_graces++;
+    uint64_t deadline = rdtsc() + ns_to_cycles(virt_settings.lock_grace_us * NS_PER_US);
+    if (virt_caps.slice_timer)
+        virt->slice_start(v, deadline);
+    else
+        lapic_timer_oneshot_us(virt_settings.lock_grace_us);
+    (void)cpu;
+    return 1;
+}
+
 /* v comes onto this pCPU: the pv state it must see first. */
 static void vcpu_load(struct percpu *cpu, struct vcpu *v)
 {
@@ -93,6 +113,8 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
     enum exit_action act = ACT_CONTINUE;
     uint64_t start = rdtsc();
 
+    int graced = 0;
+
     vcpu_load(cpu, v);
     start_slice(cpu, v);
     for (;;) {
@@ -109,9 +131,12 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
         if (cpu->need_resched) {
             if (cpu->index == 0)
                 hooks->bsp_tick();
-            if (sched_must_leave(scpu, &v->se))
-                break;          /* slice over: preempted */
+            int leave = sched_must_leave(scpu, &v->se);
             cpu->need_resched = 0;
+            if (leave && lock_grace(cpu, v, &graced))
+                continue;       /* a lock holder: one short extension */
+            if (leave)
+                break;          /* slice over: preempted */
             start_slice(cpu, v);
         }
     }

@@ -38,6 +38,7 @@ struct vcpu_stats {
     uint64_t lhp;              /* preempted holding a lock (pv/lockinfo.c) */
     uint64_t waiter_preempts;  /* preempted waiting for a lock */
     uint32_t ple_window_peak;  /* the largest pause-loop window it had */
+    uint64_t lock_graces;      /* lock_grace: slice ends deferred for a holder */
 };
 
 #define VCPU_CONSOLE_LINE 200

@@ -104,6 +104,7 @@ struct virt_settings {
     uint32_t ple_grow, ple_shrink;  /* per-vCPU window modifiers (ple.c) */
     uint32_t ple_window_max; /* 0: the backend's ple_window_limit */
     uint32_t ple_window_limit; /* the largest window the hardware takes */
+    uint64_t lock_grace_us;  /* lock_grace: extension for a lock holder, 0 = off */
     int ple_hw;              /* ple and the CPU detects loops (virt_apply_caps) */
     uint32_t hw_off;         /* VIRT_OFF_*: offered features not to use (hw_off=) */
 };
