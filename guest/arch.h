@@ -18,16 +18,24 @@
 /* MSRs. */
 #define MSR_EFER 0xC0000080u
 #define EFER_LME (1u << 8)
+#define EFER_SCE (1u << 0)
+#define MSR_STAR   0xC0000081u
+#define MSR_LSTAR  0xC0000082u
+#define MSR_SFMASK 0xC0000084u
+#define STAR_SYSCALL_CS_SHIFT 32   /* SYSCALL loads CS from here, SS = CS + 8 */
+#define STAR_SYSRET_CS_SHIFT  48   /* 64-bit SYSRET: CS = this + 16, SS = this + 8 */
 #define MSR_APIC_BASE 0x1Bu
 #define APIC_BASE_ENABLE (1ull << 11)
 #define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
 
 /* RFLAGS. */
 #define RFLAGS_IF (1ul << 9)
+#define RFLAGS_RESERVED1 (1ul << 1)
 
 /* Page-table entry bits (4-level paging). */
 #define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2) /* user mode may access */
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4) /* with PWT: uncached, for device registers */
 #define PTE_PS (1ull << 7) /* in a PD entry: maps a 2 MiB page */

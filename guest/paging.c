@@ -102,3 +102,19 @@ volatile void *paging_map_mmio(uint64_t pa)
     }
     return (volatile void *)(uintptr_t)pa;
 }
+
+int paging_user_access(uintptr_t va, int on)
+{
+    if (va >= GUEST_MAP_LIMIT)
+        return -1;
+    /* A user access needs US at every level; the upper two entries keep it
+       (it means nothing while the leaves lack it). */
+    __atomic_fetch_or(&boot_pml4[0], PTE_US, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&boot_pdpt[0], PTE_US, __ATOMIC_SEQ_CST);
+    if (on)
+        __atomic_fetch_or(&boot_pd[va / PAGE_2M], PTE_US, __ATOMIC_SEQ_CST);
+    else
+        __atomic_fetch_and(&boot_pd[va / PAGE_2M], ~PTE_US, __ATOMIC_SEQ_CST);
+    write_cr3(read_cr3());      /* drop cached walks that lack US */
+    return 0;
+}

@@ -29,5 +29,10 @@ const void *paging_identity(uint64_t pa, uint64_t len);
    must lie in [2 GiB, 4 GiB) (where PCs put the local APIC); returns pa as
    a pointer, or NULL (and says why) when it does not. */
 volatile void *paging_map_mmio(uint64_t pa);
+/* task=abi: lets (on=1) or stops (on=0) user mode reaching the 2 MiB
+   page holding va (below 1 GiB), for a moment of ring 3 on this vCPU
+   (the guest has no SMEP/SMAP, so the kernel's access is unchanged).
+   Returns -1 if va is not in the boot identity map. */
+int paging_user_access(uintptr_t va, int on);
 
 #endif

@@ -169,6 +169,13 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     enum exit_action act = ACT_CONTINUE;
 
     vcpu_skip_insn(v, e);
+    /* As KVM: only the guest kernel may call; its user mode gets -EPERM
+       (VM_DONE included, so a guest process cannot end the VM). */
+    if (e->cpl != 0) {
+        v->stats.hypercalls[HC_STAT_INVALID]++;
+        r->rax = (uint64_t)-PV_EPERM;
+        return ACT_CONTINUE;
+    }
     switch (r->rax) {
     case PV_HC_KICK_CPU:
         v->stats.hypercalls[HC_STAT_KICK_CPU]++;

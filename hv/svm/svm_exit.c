@@ -178,6 +178,7 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         break;
     case SVM_EXIT_VMMCALL:
         insn_exit(v, vmcb, e, EXIT_HYPERCALL, INSN_LEN_VMMCALL);
+        e->cpl = *vmcb8(vmcb, VMCB_CPL);
         break;
     case SVM_EXIT_VMRUN:
     case SVM_EXIT_VMLOAD:

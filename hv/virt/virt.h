@@ -44,6 +44,7 @@ struct vexit {
     uint64_t raw;          /* backend's own exit code */
     uint64_t info1, info2; /* backend's qualification fields, for dumps */
     uint32_t insn_len;     /* length of the exiting instruction, if known */
+    uint8_t cpl;           /* EXIT_HYPERCALL: the guest's privilege level */
     uint64_t gpa;          /* EXIT_NPF */
     /* EXIT_IO */
     uint16_t port;

@@ -315,6 +315,8 @@
 #define VMX_AR_DATA                 0xC093u
 #define VMX_AR_TSS_BUSY             0x008Bu
 #define VMX_AR_UNUSABLE             (1u << 16)
+#define VMX_AR_DPL_SHIFT            5
+#define VMX_AR_DPL_MASK             3u
 #define VMX_SEG_LIMIT_FLAT          0xFFFFFFFFu
 #define VMX_SEG_LIMIT_TSS           0x67u
 

@@ -167,6 +167,8 @@ static void translate_exit(uint32_t reason, struct vexit *e)
         break;
     case VMX_EXIT_VMCALL:
         e->reason = EXIT_HYPERCALL;
+        /* SDM 3C 24.4.1: SS.DPL is the CPL. */
+        e->cpl = (uint8_t)((vmread(VMCS_GUEST_SS_AR) >> VMX_AR_DPL_SHIFT) & VMX_AR_DPL_MASK);
         break;
     case VMX_EXIT_RDMSR:
         e->reason = EXIT_MSR_READ;

@@ -93,6 +93,17 @@ def test_self_ipi_across_sti_hlt_is_delivered(abi):
     assert hv["irqs_injected"] >= 1, abi.context()
 
 
+def test_user_mode_hypercalls_refused(abi):
+    """vCPU0 dropped to ring 3 (SYSRET) and called KICK_CPU and VM_DONE with
+    a failure code: both got -EPERM (among the abi checks), so the VM was
+    ended by its kernel's own VM_DONE only, as finished (issue 13 item 10)."""
+    abi.assert_passed(smp=SMP, vms=1, vcpus=2)
+    assert abi.one("abi")["failures"] == 0, abi.context()
+    hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
+    assert hv["hypercalls"]["vm_done"] == 1, hv["hypercalls"]
+    assert abi.one("vm")["reason"] == "guest finished", abi.context()
+
+
 def test_sched_yield_counted_and_checked(abi):
     """PV_SCHED_YIELD: a bad target is refused, a valid one returns 0 (both
     among the abi checks), and the hypervisor counted both calls."""
