@@ -45,7 +45,6 @@ import re
 import shlex
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -56,16 +55,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pvhv_log  # noqa: E402  (sits next to this file)
+# Re-exported: tests, bench and test_models reach them as pvhv_run.X.
+from pvhv_common import (BUILD_DIR, DEFAULT_GUEST, DEFAULT_HV, DEFAULT_ISO,  # noqa: E402,F401
+                         REPO, RunError)
+from pvhv_bochs import (BOCHS_CPU_MODEL, BOCHS_CPU_MODELS,  # noqa: E402,F401
+                        BOCHS_DEFAULT_MEM, BOCHS_EXIT_GRACE_S, BOCHS_IPS, BOCHS_LOADERS,
+                        BOCHS_POLL_S, DEFAULT_OPTROM, _grub_word, bochs_cmd, make_bochs_direct,
+                        make_bochs_iso, write_bochsrc)
 
-REPO = Path(__file__).resolve().parent.parent
-# PVHV_BUILD names another build directory (make test-mutants boots the
-# planted-bug builds in build/mutant-<name> through the same tests).
-BUILD_DIR = Path(os.environ.get("PVHV_BUILD", REPO / "build"))
-if not BUILD_DIR.is_absolute():
-    BUILD_DIR = REPO / BUILD_DIR
-DEFAULT_HV = BUILD_DIR / "hv.elf"
-DEFAULT_GUEST = BUILD_DIR / "guest.elf"
-DEFAULT_ISO = BUILD_DIR / "pvhv.iso"
 DEFAULT_CPU = "qemu64,+svm,+npt"
 DEFAULT_SMP = 2
 DEFAULT_MEM = "512M"
@@ -77,40 +74,6 @@ STATUS_PASS = (0x10 << 1) | 1   # 33
 STATUS_FAIL = (0x11 << 1) | 1   # 35
 
 KILL_GRACE_S = 5
-
-# Bochs (VMX): a Skylake-X model offers VMX with EPT, VPID, unrestricted
-# guest, PAUSE-loop exiting and the preemption timer.
-BOCHS_CPU_MODEL = "corei7_skylake_x"
-# Every `cpu: model=` value Debian's Bochs 2.7 accepts (its cpudb, the names
-# in bochs-bin after bx_generic), with the backend pvhv can use on it: "vmx"
-# or "svm" where the model offers one, None where it offers neither. Models
-# that offer VMX/SVM without what pvhv needs (EPT + unrestricted guest, NPT)
-# are listed with their backend: pvhv refuses them with an error record.
-BOCHS_CPU_MODELS = {
-    "bx_generic": None, "pentium": None, "pentium_mmx": None, "amd_k6_2_chomper": None,
-    "p2_klamath": None, "p3_katmai": None, "p4_willamette": None,
-    "core_duo_t2400_yonah": "vmx", "atom_n270": None, "p4_prescott_celeron_336": None,
-    "athlon64_clawhammer": None, "athlon64_venice": None, "turion64_tyler": "svm",
-    "phenom_8650_toliman": "svm", "core2_penryn_t9600": "vmx",
-    "corei5_lynnfield_750": "vmx", "corei5_arrandale_m520": "vmx",
-    "corei7_sandy_bridge_2600k": "vmx", "zambezi": "svm", "trinity_apu": "svm",
-    "ryzen": "svm", "corei7_ivy_bridge_3770k": "vmx", "corei7_haswell_4770": "vmx",
-    "broadwell_ult": "vmx", "corei7_skylake_x": "vmx", "corei3_cnl": "vmx",
-    "corei7_icelake_u": "vmx", "tigerlake": "vmx",
-}
-BOCHS_IPS = 80_000_000          # emulated instructions per emulated second
-BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
-BOCHS_VGABIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
-BOCHS_DEFAULT_MEM = "512M"
-BOCHS_POLL_S = 0.2              # serial file polling interval
-BOCHS_EXIT_GRACE_S = 3          # after the end record, before killing Bochs
-# A grub.cfg word that needs no quoting.
-GRUB_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_=,.:/+@%-]+$")
-
-
-class RunError(Exception):
-    """The run could not be started: bad options or missing files."""
-
 
 @dataclass
 class Result:
@@ -283,173 +246,6 @@ def bochs_model(cpu):
         raise RunError(f"--cpu {cpu}: not a Bochs 2.7 CPU model (known: "
                        f"{', '.join(BOCHS_CPU_MODELS)})")
     return cpu
-
-
-def bochs_cmd(rc_path):
-    """Bochs under `script`: its term display needs a terminal."""
-    return ["script", "-qfec", f"bochs -q -f {shlex.quote(str(rc_path))}", "/dev/null"]
-
-
-def _grub_word(word):
-    if GRUB_PLAIN_WORD.match(word):
-        return word
-    if "'" in word:
-        raise RunError(f"--args word {word!r}: a single quote cannot be passed through grub.cfg")
-    return f"'{word}'"
-
-
-def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False, native=False):
-    """A GRUB ISO whose only menu entry boots hv.elf with `args` (native:
-    guest.elf alone, through multiboot1)."""
-    root = Path(workdir) / "iso"
-    (root / "boot" / "grub").mkdir(parents=True)
-    kernel, loader = ("guest.elf", "multiboot") if native else ("hv.elf", "multiboot2")
-    shutil.copy(hv if hv is not None else DEFAULT_HV, root / "boot" / kernel)
-    lines = ["set timeout=0", "set default=0", 'menuentry "pvhv" {',
-             f"    {loader} /boot/{kernel} " + " ".join(_grub_word(w) for w in args.split())]
-    if not no_guest:
-        shutil.copy(guest if guest is not None else DEFAULT_GUEST, root / "boot" / "guest.elf")
-        lines.append("    module2 /boot/guest.elf guest")
-    lines += ["    boot", "}", ""]
-    (root / "boot" / "grub" / "grub.cfg").write_text("\n".join(lines))
-    iso = Path(workdir) / "pvhv.iso"
-    p = subprocess.run(["grub-mkrescue", "-o", str(iso), str(root)], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if p.returncode != 0 or not iso.is_file():
-        raise RunError(f"grub-mkrescue failed: {p.stdout.strip()[-500:]}")
-    return iso
-
-
-# pvhv's own Bochs loader (boot/bochs/optrom.asm): Bochs puts the ROM, the
-# hypervisor's loaded image and a boot-data block (header + multiboot1 info +
-# command line + module list + guest ELF) straight into memory, so neither
-# GRUB nor a disk is read. The addresses are the ROM's (keep them in step).
-DEFAULT_OPTROM = REPO / "build" / "bochs-optrom.bin"
-BOCHS_LOADERS = ("direct", "grub")
-BOCHS_OPTROM_ADDR = 0xD0000
-BOCHS_BOOTDATA_ADDR = 0x01000000
-BOCHS_BOOTDATA_SIG = 0x42485650          # 'PVHB'
-MB1_INFO_CMDLINE = 1 << 2
-MB1_INFO_MODS = 1 << 3
-MB1_INFO_LOADER_NAME = 1 << 9
-MB1_INFO_SIZE = 72                      # up to and including boot_loader_name
-MB1_LOADER_NAME_OFF = 64
-ELF_PT_LOAD = 1
-PAGE = 4096
-
-
-def elf_image(path):
-    """(entry, load address, bytes) of an ELF64 file as a loader would
-    place it: every PT_LOAD segment at its physical address, zero-filled to
-    its memory size."""
-    data = Path(path).read_bytes()
-    if data[:4] != b"\x7fELF" or data[4] != 2:
-        raise RunError(f"{path}: not an ELF64 file")
-    entry, phoff = struct.unpack_from("<QQ", data, 24)
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    segs = []
-    for i in range(phnum):
-        ptype, _flags, off, _vaddr, paddr, filesz, memsz = struct.unpack_from(
-            "<IIQQQQQ", data, phoff + i * phentsize)
-        if ptype == ELF_PT_LOAD and memsz:
-            segs.append((paddr, data[off:off + filesz], memsz))
-    if not segs:
-        raise RunError(f"{path}: no loadable segment")
-    base = min(s[0] for s in segs)
-    image = bytearray(max(s[0] + s[2] for s in segs) - base)
-    for paddr, body, _memsz in segs:
-        image[paddr - base:paddr - base + len(body)] = body
-    if base + len(image) > BOCHS_BOOTDATA_ADDR:
-        raise RunError(f"{path}: image reaches past {BOCHS_BOOTDATA_ADDR:#x}, "
-                       "where the Bochs boot data goes")
-    return entry, base, bytes(image)
-
-
-def make_bochs_direct(workdir, args, hv=None, guest=None, no_guest=False):
-    """The two RAM images of the direct boot: [(file, address), ...]."""
-    entry, base, image = elf_image(hv if hv is not None else DEFAULT_HV)
-    # Multiboot1 puts the kernel's path first (QEMU -kernel does too).
-    cmdline = ("hv.elf " + args).encode() + b"\0"
-    name = b"pvhv-bochs-optrom\0"
-    info_at = BOCHS_BOOTDATA_ADDR + 16
-    blob = bytearray(16 + MB1_INFO_SIZE)
-    strings_at = info_at + MB1_INFO_SIZE
-    blob += cmdline + name
-    flags = MB1_INFO_CMDLINE | MB1_INFO_LOADER_NAME
-    mods_count = mods_addr = 0
-    if not no_guest:
-        g = Path(guest if guest is not None else DEFAULT_GUEST).read_bytes()
-        mod_name_at = BOCHS_BOOTDATA_ADDR + len(blob)
-        blob += b"guest\0"
-        blob += bytes(-len(blob) % 16)
-        mods_addr = BOCHS_BOOTDATA_ADDR + len(blob)
-        blob += bytes(16)
-        blob += bytes(-len(blob) % PAGE)
-        start = BOCHS_BOOTDATA_ADDR + len(blob)
-        blob += g
-        struct.pack_into("<IIII", blob, mods_addr - BOCHS_BOOTDATA_ADDR,
-                         start, start + len(g), mod_name_at, 0)
-        flags |= MB1_INFO_MODS
-        mods_count = 1
-    struct.pack_into("<III", blob, 0, BOCHS_BOOTDATA_SIG, entry, info_at)
-    struct.pack_into("<IIIIIII", blob, 16, flags, 0, 0, 0, strings_at, mods_count, mods_addr)
-    struct.pack_into("<I", blob, 16 + MB1_LOADER_NAME_OFF, strings_at + len(cmdline))
-    hv_bin = Path(workdir) / "hv.bin"
-    hv_bin.write_bytes(image)
-    data_bin = Path(workdir) / "bootdata.bin"
-    data_bin.write_bytes(bytes(blob))
-    return [(hv_bin, base), (data_bin, BOCHS_BOOTDATA_ADDR)]
-
-
-def _megs(mem):
-    m = re.fullmatch(r"(\d+)([MG]?)", str(mem).strip().upper())
-    if not m:
-        raise RunError(f"--mem {mem}: use a size like 512M or 1G")
-    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
-
-
-def _panic_action(model, smp):
-    """Bochs 2.7 raises a PANIC on a guest triple fault before it looks at
-    the SVM SHUTDOWN intercept (cpu/exception.cc); with panic=fatal an SVM
-    guest's triple fault would end the whole emulator instead of exiting to
-    pvhv. Under SVM models the CPUs' panics only report, so the intercept
-    happens; every other panic stays fatal (and a stuck run hits the
-    timeout)."""
-    if BOCHS_CPU_MODELS.get(model) != "svm":
-        return "panic: action=fatal"
-    return "panic: action=fatal, " + ", ".join(f"cpu{n:x}=report" for n in range(smp))
-
-
-def write_bochsrc(workdir, iso, smp, mem, serial_path, model=BOCHS_CPU_MODEL,
-                  ram_images=None, optrom=None, verdict_path=None):
-    """The bochsrc: boot `iso` through GRUB, or (iso None) the direct path,
-    `optrom` plus `ram_images` [(file, address), ...]."""
-    rc = Path(workdir) / "bochsrc"
-    if iso is not None:
-        boot = [f"ata0-master: type=cdrom, path={iso}, status=inserted", "boot: cdrom"]
-    else:
-        # The ROM takes over during POST: no boot device is ever read.
-        boot = [f"optromimage1: file={optrom}, address={BOCHS_OPTROM_ADDR:#x}"]
-        boot += [f"optramimage{i + 1}: file={f}, address={a:#x}"
-                 for i, (f, a) in enumerate(ram_images)]
-        boot += ["boot: floppy"]
-    rc.write_text("\n".join([
-        f"cpu: model={model}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0",
-        f"megs: {_megs(mem)}",
-        # fastboot: no F12 boot-menu wait (seconds of emulated time).
-        f"romimage: file={BOCHS_BIOS}, options=fastboot",
-        f"vgaromimage: file={BOCHS_VGABIOS}",
-        *boot,
-        f"com1: enabled=1, mode=file, dev={serial_path}",
-        f"com2: enabled=1, mode=file, dev={verdict_path or Path(workdir) / 'com2.log'}",
-        "display_library: term",
-        "clock: sync=none, time0=1",
-        f"log: {Path(workdir) / 'bochs.log'}",
-        _panic_action(model, smp),
-        "error: action=report",
-        "",
-    ]))
-    return rc
 
 
 def _end_seen(text):
