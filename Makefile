@@ -133,10 +133,10 @@ $(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
-# `make run` with no ARGS: lockstress at 4x over-commit (4 VMs x 2 vCPUs on
+# `make run` with no ARGS: lockstress at 3x over-commit (3 VMs x 2 vCPUs on
 # 2 pCPUs), so that lock holders get preempted and the pv slow path (halt,
 # kick) shows in every VM even under QEMU TCG (README "The two commands").
-RUN_DEFAULT_ARGS := vms=4 vcpus=2
+RUN_DEFAULT_ARGS := vms=3 vcpus=2
 
 run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) --summary \
