@@ -52,6 +52,22 @@ static void expect_ret(const char *what, long got, long want)
     }
 }
 
+/* A value the hypervisor must accept: the write raises no #GP. */
+/* What Linux x86-64 writes to STAR (kernel CS 0x10, user base 0x23). */
+#define LINUX_STAR 0x0023001000000000ull
+
+static void expect_wrmsr_ok(const char *what, uint32_t msr, uint64_t val)
+{
+    checks++;
+    idt_expect_fault(EXC_GP, WRMSR_LEN);
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+                     : "memory");
+    if (idt_fault_seen()) {
+        failures++;
+        kprintf("abi: %s: wrmsr 0x%x <- 0x%lx raised #GP\n", what, msr, val);
+    }
+}
+
 static void expect_gp_on_wrmsr(const char *what, uint32_t msr, uint64_t val)
 {
     checks++;
@@ -284,6 +300,14 @@ static enum guest_fail_code abi_run(unsigned cpu)
                        (mem - PV_STEAL_TIME_ALIGN / 2) | PV_STEAL_TIME_ENABLE);
     expect_gp_on_wrmsr("EFER reserved bit", 0xC0000080u, 1ull << 20);
     expect_gp_on_wrmsr("unknown MSR", 0x12345678u, 0);
+    /* One MSR rule on SVM and VMX (hv/virt/msr_check.h): SFMASK bits 63:32
+       are reserved (#GP on hardware at ring 0 if they reached the real
+       MSR); Linux's usual STAR value is legal. */
+    uint64_t star = rdmsr(MSR_STAR), sfmask = rdmsr(MSR_SFMASK);
+    expect_gp_on_wrmsr("SFMASK bits 63:32", MSR_SFMASK, 1ull << 32);
+    expect_wrmsr_ok("Linux's STAR", MSR_STAR, LINUX_STAR);
+    wrmsr(MSR_STAR, star);
+    wrmsr(MSR_SFMASK, sfmask);
     cr_checks();
     forge_console();
     forge_reports();
