@@ -21,6 +21,7 @@ ROW_HEAD = ["experiment", "cell", "config", "overcommit", "vms", "vcpus", "pcpus
 ROW_TAIL = ["repeat", "seed", "duration", "status", "reason",
             "throughput_vm_mean", "throughput_total", "throughput_vms",
             "lock_p50", "lock_p99", "jain_vcpu", "acquisitions", "violations",
+            "spin_waste", "spin_frac", "halt_frac", "lhp", "waiter_preempt",
             "halts", "kicks", "ple_exits", "directed_yields",
             "tlb_shootdowns", "tlb_throughput_vm_mean", "tlb_p50", "tlb_p99",
             "tlb_ipis_avoided", "stale_reads", "wall_s", "cmdline", "log"]
@@ -35,7 +36,10 @@ METRICS = {
 }
 DETAIL = [("throughput_vm_mean", "tput/VM"), ("throughput_total", "tput total"),
           ("lock_p50", "lock p50"), ("lock_p99", "lock p99"),
-          ("jain_vcpu", "Jain (vCPUs)"), ("halts", "halts"),
+          ("jain_vcpu", "Jain (vCPUs)"), ("spin_waste", "spin waste"),
+          ("spin_frac", "spinning"), ("halt_frac", "halted"),
+          ("lhp", "holder preempted"), ("waiter_preempt", "waiter preempted"),
+          ("halts", "halts"),
           ("kicks", "kicks"), ("ple_exits", "PLE exits"),
           ("directed_yields", "directed yields"), ("tlb_shootdowns", "shootdowns"),
           ("tlb_throughput_vm_mean", "shootdowns/s/VM"), ("tlb_p50", "tlb p50"),
@@ -107,6 +111,16 @@ def metrics(records):
     out["acquisitions"] = _sum(r.get("acquisitions") for r in lock_vm)
     out["violations"] = _sum((_num(r.get("violations")) or 0) +
                              (_num(r.get("counter_mismatches")) or 0) for r in lock_vm)
+    # Spin waste: each VM's share of its vCPUs' run time spent waiting for
+    # locks (spinning + halted in the pv slow path), averaged over the VMs
+    # like throughput; preemptions of lock holders and of waiters whose
+    # ticket came up, summed over the VMs (the guest's counts, which a
+    # system test checks against the hypervisor's).
+    for f in ("spin_waste", "spin_frac", "halt_frac"):
+        v = _nums(r.get(f) for r in lock_vm)
+        out[f] = statistics.mean(v) if v else None
+    out["lhp"] = _sum(r.get("lhp") for r in lock_vm)
+    out["waiter_preempt"] = _sum(r.get("waiter_preempt") for r in lock_vm)
     out["halts"] = _sum(r.get("halts") for r in lock_vcpu)
     out["kicks"] = _sum(r.get("kicks_sent") for r in lock_vcpu)
     hv = pvhv_log.of_kind(records, "hv_vcpu")
@@ -344,6 +358,31 @@ def headline(rows, metric=None):
     return table(["configuration"] + [bench_matrix.level_name(k) for k in lv], body)
 
 
+def spin_waste_table(rows):
+    """Configurations down, levels across: 'spin waste (spinning + halted)
+    holder/waiter preemptions', or None when no run reports spin waste."""
+    st = {m: cell_stats(rows, m) for m in ("spin_waste", "spin_frac", "halt_frac",
+                                           "lhp", "waiter_preempt")}
+    if not st["spin_waste"]:
+        return None
+    lv = levels(rows)
+
+    def cell(lab, k):
+        w = st["spin_waste"].get((lab, k))
+        if not w:
+            return "-"
+        s, h = st["spin_frac"].get((lab, k)), st["halt_frac"].get((lab, k))
+        lhp, wp = st["lhp"].get((lab, k)), st["waiter_preempt"].get((lab, k))
+        text = f"{w[0]:.2f}"
+        if s and h:
+            text += f" ({s[0]:.2f} + {h[0]:.2f})"
+        if lhp and wp:
+            text += f"; {lhp[0]:.0f} / {wp[0]:.0f}"
+        return text
+    body = [[lab] + [cell(lab, k) for k in lv] for lab in configs(rows)]
+    return table(["configuration"] + [bench_matrix.level_name(k) for k in lv], body)
+
+
 def experiment_section(name, rows, plots=()):
     metric = primary_metric(rows)
     title, higher = METRICS[metric]
@@ -374,6 +413,12 @@ def experiment_section(name, rows, plots=()):
                     table(["configuration"] + [bench_matrix.level_name(k) for k in lv],
                           [[lab] + [f"{eff[lab][k]:.2f}" if k in eff[lab] else "-" for k in lv]
                            for lab in eff]), ""]
+    waste = spin_waste_table(rows)
+    if waste:
+        out += ["Spin waste: share of a vCPU's run time spent waiting for a lock "
+                "(spinning or halted in the pv slow path; `lock_vm` `spin_waste`, "
+                "mean over the VMs), median over the passing repeats; then "
+                "lock-holder / waiter preemptions per run (median):", "", waste, ""]
     shown = [(m, h) for m, h in DETAIL if any(_num(r.get(m)) is not None for r in ok)]
     body = []
     for lab in configs(rows):

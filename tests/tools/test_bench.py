@@ -56,6 +56,40 @@ def test_metrics_of_recorded_log(records):
     assert m["tlb_p50"] is None and m["stale_reads"] is None
 
 
+def test_spin_waste_and_preemptions_of_recorded_bochs_log(fixtures):
+    """A recorded Bochs pvticket 2x run whose two VMs differ (0.2141 and
+    0.1840 spin waste, 10/9 holder and 9/2 waiter preemptions): the row
+    averages the fractions over the VMs and sums the counts, and the
+    summary shows them in the spin-waste and per-cell tables."""
+    recs = pvhv_log.parse_file(fixtures / "trace_bochs_2x.log")
+    vms = pvhv_log.of_kind(recs, "lock_vm")
+    assert [r["spin_waste"] for r in vms] == [0.2141, 0.1840]
+    m = bench_report.metrics(recs)
+    assert m["spin_waste"] == pytest.approx((0.2141 + 0.1840) / 2)
+    assert m["spin_frac"] == pytest.approx((0.1665 + 0.1840) / 2)
+    assert m["halt_frac"] == pytest.approx(0.0476 / 2)
+    assert m["spin_waste"] == pytest.approx(m["spin_frac"] + m["halt_frac"])
+    assert (m["lhp"], m["waiter_preempt"]) == (19, 11)
+    # the hypervisor's own counts (vm records) are the same numbers
+    hv = pvhv_log.of_kind(recs, "vm")
+    assert (sum(r["lhp"] for r in hv), sum(r["waiter_preempt"] for r in hv)) == (19, 11)
+    rows = []
+    for k, waste in ((1, 0.05), (2, None)):
+        r = dict(synth("pvticket", k, [100], "pvticket")[0])
+        r.update(m if waste is None else dict(spin_waste=waste, spin_frac=waste,
+                                              halt_frac=0.0, lhp=0, waiter_preempt=0))
+        rows.append(r)
+    text = bench_report.summary(rows, [], {})
+    assert "| pvticket | 0.05 (0.05 + 0.00); 0 / 0 | 0.20 (0.18 + 0.02); 19 / 11 |" in text
+    head = next(line for line in text.splitlines() if "spin waste |" in line)
+    assert "holder preempted | waiter preempted" in head
+    # a log without spin waste (older hypervisor) leaves the columns empty
+    # and the summary without the table
+    assert bench_report.metrics([])["spin_waste"] is None
+    assert "Spin waste:" not in bench_report.summary(
+        synth("pvticket", 1, [100], "pvticket"), [], {})
+
+
 def test_ple_metrics_sum_every_vcpu():
     """Distinct non-zero counts, one vCPU without directed_yields: a sum
     that dropped a vCPU, or read the wrong field, gives another number."""
