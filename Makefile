@@ -62,9 +62,9 @@ all: $(BUILD)/hv.elf $(BUILD)/guest.elf $(BUILD)/bochs-optrom.bin
 
 # pvhv's own Bochs loader (boot/bochs/optrom.asm); the BIOS only runs an
 # option ROM whose bytes sum to 0 mod 256, so the last byte makes it so.
-$(BUILD)/bochs-optrom.bin: boot/bochs/optrom.asm
+$(BUILD)/bochs-optrom.bin: boot/bochs/optrom.asm $(BUILD)/gen/optrom_layout.inc
 	@mkdir -p $(@D)
-	$(NASM) -f bin $< -o $@
+	$(NASM) -f bin -I$(BUILD)/gen/ $< -o $@
 	$(PY) -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] = -sum(b[:-1]) & 255; open(sys.argv[1], "wb").write(b)' $@
 
 deps:
@@ -94,6 +94,10 @@ $(GEN)/layout.inc: hv/core/layout.h tools/gen/asm_consts.py
 $(GEN)/layout.ld: hv/core/layout.h tools/gen/asm_consts.py
 	@mkdir -p $(@D)
 	$(PY) tools/gen/asm_consts.py ld $< HV_LOAD_ADDR > $@.tmp && mv $@.tmp $@
+
+$(GEN)/optrom_layout.inc: boot/bochs/optrom_layout.h tools/gen/asm_consts.py
+	@mkdir -p $(@D)
+	$(PY) tools/gen/asm_consts.py nasm $< > $@.tmp && mv $@.tmp $@
 
 $(GEN)/vmx_arch.inc: hv/vmx/vmx_arch.h tools/gen/asm_consts.py
 	@mkdir -p $(@D)

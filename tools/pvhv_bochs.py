@@ -4,6 +4,7 @@
 pvhv's own option-ROM loader with the hypervisor and boot data placed in RAM)
 and the bochsrc. tools/pvhv_run.py starts Bochs and judges the run."""
 
+import importlib.util
 import re
 import shlex
 import shutil
@@ -81,12 +82,29 @@ def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False, native=Fa
 # pvhv's own Bochs loader (boot/bochs/optrom.asm): Bochs puts the ROM, the
 # hypervisor's loaded image and a boot-data block (header + multiboot1 info +
 # command line + module list + guest ELF) straight into memory, so neither
-# GRUB nor a disk is read. The addresses are the ROM's (keep them in step).
+# GRUB nor a disk is read. The addresses and the boot-data header are the
+# ROM's: read from boot/bochs/optrom_layout.h, which the ROM's assembly
+# includes too (generated optrom_layout.inc), so they are written once.
 DEFAULT_OPTROM = REPO / "build" / "bochs-optrom.bin"
+OPTROM_LAYOUT_H = REPO / "boot" / "bochs" / "optrom_layout.h"
 BOCHS_LOADERS = ("direct", "grub")
-BOCHS_OPTROM_ADDR = 0xD0000
-BOCHS_BOOTDATA_ADDR = 0x01000000
-BOCHS_BOOTDATA_SIG = 0x42485650          # 'PVHB'
+
+
+def _header_values(path):
+    spec = importlib.util.spec_from_file_location(
+        "asm_consts", REPO / "tools" / "gen" / "asm_consts.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.header_values(path)
+
+
+_ROM = _header_values(OPTROM_LAYOUT_H)
+BOCHS_OPTROM_ADDR = _ROM["OPTROM_ADDR"]
+BOCHS_BOOTDATA_ADDR = _ROM["BOOTDATA_ADDR"]
+BOCHS_BOOTDATA_SIG = _ROM["BOOTDATA_SIG"]
+BOOTDATA_ENTRY_OFF = _ROM["BOOTDATA_ENTRY_OFF"]
+BOOTDATA_INFO_OFF = _ROM["BOOTDATA_INFO_OFF"]
+BOOTDATA_HEADER_SIZE = _ROM["BOOTDATA_HEADER_SIZE"]
 MB1_INFO_CMDLINE = 1 << 2
 MB1_INFO_MODS = 1 << 3
 MB1_INFO_LOADER_NAME = 1 << 9
@@ -129,8 +147,8 @@ def make_bochs_direct(workdir, args, hv=None, guest=None, no_guest=False):
     # Multiboot1 puts the kernel's path first (QEMU -kernel does too).
     cmdline = ("hv.elf " + args).encode() + b"\0"
     name = b"pvhv-bochs-optrom\0"
-    info_at = BOCHS_BOOTDATA_ADDR + 16
-    blob = bytearray(16 + MB1_INFO_SIZE)
+    info_at = BOCHS_BOOTDATA_ADDR + BOOTDATA_HEADER_SIZE
+    blob = bytearray(BOOTDATA_HEADER_SIZE + MB1_INFO_SIZE)
     strings_at = info_at + MB1_INFO_SIZE
     blob += cmdline + name
     flags = MB1_INFO_CMDLINE | MB1_INFO_LOADER_NAME
@@ -149,9 +167,12 @@ def make_bochs_direct(workdir, args, hv=None, guest=None, no_guest=False):
                          start, start + len(g), mod_name_at, 0)
         flags |= MB1_INFO_MODS
         mods_count = 1
-    struct.pack_into("<III", blob, 0, BOCHS_BOOTDATA_SIG, entry, info_at)
-    struct.pack_into("<IIIIIII", blob, 16, flags, 0, 0, 0, strings_at, mods_count, mods_addr)
-    struct.pack_into("<I", blob, 16 + MB1_LOADER_NAME_OFF, strings_at + len(cmdline))
+    struct.pack_into("<I", blob, 0, BOCHS_BOOTDATA_SIG)
+    struct.pack_into("<I", blob, BOOTDATA_ENTRY_OFF, entry)
+    struct.pack_into("<I", blob, BOOTDATA_INFO_OFF, info_at)
+    info = BOOTDATA_HEADER_SIZE
+    struct.pack_into("<IIIIIII", blob, info, flags, 0, 0, 0, strings_at, mods_count, mods_addr)
+    struct.pack_into("<I", blob, info + MB1_LOADER_NAME_OFF, strings_at + len(cmdline))
     hv_bin = Path(workdir) / "hv.bin"
     hv_bin.write_bytes(image)
     data_bin = Path(workdir) / "bootdata.bin"

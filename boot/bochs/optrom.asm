@@ -6,16 +6,14 @@
 ; mode and jumps to the hypervisor's multiboot entry. It never returns to
 ; the BIOS.
 ;
-; Contract with pvhv_run.py (BOCHS_BOOTDATA_* there): at BOOTDATA_ADDR sits
-;   u32 signature 'PVHB', u32 entry (32-bit physical), u32 multiboot1 info
-; and the info block leaves mmap_length/mmap_addr for this ROM to fill.
-; Assembled flat (nasm -f bin) for the address in ROM_BASE; the Makefile
+; Contract with tools/pvhv_bochs.py: boot/bochs/optrom_layout.h (the
+; addresses and the boot-data header; optrom_layout.inc is generated from
+; it). The info block leaves mmap_length/mmap_addr for this ROM to fill.
+; Assembled flat (nasm -f bin) for the address OPTROM_ADDR; the Makefile
 ; sets the checksum byte.
 
-ROM_BASE        equ 0xD0000         ; bochsrc optromimage address
-ROM_SIZE        equ 1024
-BOOTDATA_ADDR   equ 0x01000000      ; pvhv_run.py BOCHS_BOOTDATA_ADDR
-BOOTDATA_SIG    equ 0x42485650      ; 'PVHB' little-endian
+%include "optrom_layout.inc"
+
 MMAP_ADDR       equ 0x1000          ; E820 buffer: below 1 MiB for ES:DI
 MMAP_MAX        equ 32              ; entries
 MB1_LOADER_MAGIC equ 0x2BADB002
@@ -37,7 +35,7 @@ bits 16
 org 0
 rom_header:
     db 0x55, 0xAA
-    db ROM_SIZE / 512
+    db OPTROM_SIZE / 512
     jmp init                        ; the BIOS far-calls offset 3
 
 init:
@@ -75,7 +73,7 @@ init:
     mov eax, cr0
     or eax, CR0_PE
     mov cr0, eax
-    jmp dword SEL_CODE:(ROM_BASE + pm32)
+    jmp dword SEL_CODE:(OPTROM_ADDR + pm32)
 
 bits 32
 pm32:
@@ -87,13 +85,13 @@ pm32:
     mov gs, ax
     cmp dword [BOOTDATA_ADDR], BOOTDATA_SIG
     jne .hang                       ; nothing loaded: stop visibly here
-    mov ebx, [BOOTDATA_ADDR + 8]
+    mov ebx, [BOOTDATA_ADDR + BOOTDATA_INFO_OFF]
     movzx eax, bp
     imul eax, MB1_MMAP_ENTRY
     mov [ebx + MB1_MMAP_LEN_OFF], eax
     mov dword [ebx + MB1_MMAP_ADDR_OFF], MMAP_ADDR
     or dword [ebx + MB1_FLAGS_OFF], MB1_INFO_MMAP
-    mov ecx, [BOOTDATA_ADDR + 4]
+    mov ecx, [BOOTDATA_ADDR + BOOTDATA_ENTRY_OFF]
     mov eax, MB1_LOADER_MAGIC
     jmp ecx
 .hang:
@@ -108,7 +106,7 @@ gdt:
 gdt_end:
 gdt_ptr:
     dw gdt_end - gdt - 1
-    dd ROM_BASE + gdt
+    dd OPTROM_ADDR + gdt
 
-    times ROM_SIZE - 1 - ($ - $$) db 0
+    times OPTROM_SIZE - 1 - ($ - $$) db 0
     db 0                            ; checksum, set by the Makefile

@@ -7,6 +7,9 @@ twice (STYLE.md "one source of truth"). Build-time only (the Makefile runs it).
   asm_consts.py offsets ASM_FILE          "@@def NAME VALUE" markers of a gcc -S output
                                           (tools/gen/asm_offsets.c) -> %define NAME VALUE
 
+Also imported by host tools (header_values) so that Python reads the same
+numbers, e.g. tools/pvhv_bochs.py the option ROM's boot/bochs/optrom_layout.h.
+
 Only defines whose value is an integer expression (numbers, + - * << >> | & ~
 and parentheses, other such names) are taken; C suffixes (u, ull) are dropped.
 """
@@ -36,6 +39,15 @@ def header_defines(path, prefixes):
     return out
 
 
+def header_values(path, prefixes=()):
+    """{NAME: int} of the same defines, evaluated (the operators are
+    Python's too; each value may use the names defined before it)."""
+    values = {}
+    for name, value in header_defines(path, prefixes):
+        values[name] = int(eval(value, {"__builtins__": {}}, dict(values)))
+    return values
+
+
 def main():
     mode, src = sys.argv[1], sys.argv[2]
     origin = f"generated from {src} by tools/gen/asm_consts.py; do not edit"
@@ -57,4 +69,5 @@ def main():
         sys.exit(f"asm_consts.py: unknown mode {mode}")
 
 
-main()
+if __name__ == "__main__":
+    main()
