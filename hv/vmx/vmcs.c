@@ -5,8 +5,8 @@
  * multiboot kernel) and for secondary vCPUs (64-bit, from the guest's start
  * context), event injection and the guest MSRs.
  *
- * A VMCS is only touched while current on the pCPU running its vCPU;
- * vmcs_get/vmcs_put bracket every access outside vmx_vcpu_run.
+ * A VMCS is only touched while current on this pCPU: vmcs_get/vmcs_put
+ * (vmx_load.c) bracket every access outside a time slice.
  */
 #include "vmx.h"
 
@@ -37,60 +37,6 @@ static void set_seg(unsigned seg, uint16_t sel, uint32_t ar, uint32_t limit, uin
     vmwrite(VMCS_GUEST_ES_AR + seg * SEG_STRIDE, ar);
     vmwrite(VMCS_GUEST_ES_LIMIT + seg * SEG_STRIDE, limit);
     vmwrite(VMCS_GUEST_ES_BASE + seg * SEG_STRIDE, base);
-}
-
-void vmcs_get(struct vcpu *v)
-{
-    struct percpu *cpu = this_cpu();
-    struct vmx_cpu *vc = cpu->backend;
-    struct vmx_vcpu *vx = v->arch;
-
-    if (vc->current != vx) {
-        vmptrld(vx->vmcs_pa);
-        vc->current = vx;
-    }
-    if (vx->host_cpu == (int)cpu->index)
-        return;
-    /* Host state is per pCPU: GS base is the per-CPU block, TR/GDT are the
-       per-CPU copies (hv/core/tss.c). HOST_RSP/RIP come from vmx_run.asm. */
-    vmwrite(VMCS_HOST_CR0, vc->cr0);
-    vmwrite(VMCS_HOST_CR3, vc->cr3);
-    vmwrite(VMCS_HOST_CR4, vc->cr4);
-    vmwrite(VMCS_HOST_CS_SEL, SEL_CODE64);
-    vmwrite(VMCS_HOST_SS_SEL, SEL_DATA);
-    vmwrite(VMCS_HOST_DS_SEL, SEL_DATA);
-    vmwrite(VMCS_HOST_ES_SEL, SEL_DATA);
-    vmwrite(VMCS_HOST_FS_SEL, 0);
-    vmwrite(VMCS_HOST_GS_SEL, 0);
-    vmwrite(VMCS_HOST_TR_SEL, vc->tr_sel);
-    vmwrite(VMCS_HOST_FS_BASE, vc->fs_base);
-    vmwrite(VMCS_HOST_GS_BASE, vc->gs_base);
-    vmwrite(VMCS_HOST_TR_BASE, vc->tr_base);
-    vmwrite(VMCS_HOST_GDTR_BASE, vc->gdtr_base);
-    vmwrite(VMCS_HOST_IDTR_BASE, vc->idtr_base);
-    vmwrite(VMCS_HOST_SYSENTER_CS, 0);
-    vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
-    vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
-    vmwrite(VMCS_HOST_EFER, vc->efer);
-    vmwrite(VMCS_HOST_PAT, vc->pat);
-    vx->host_cpu = (int)cpu->index;
-}
-
-/* The simplest correct rule for moving vCPUs: with more than one pCPU a
-   VMCS never stays active on a pCPU after its vCPU's exit has been read
-   (VMCLEAR, and VMLAUNCH again next time). It costs a VMCLEAR + VMPTRLD per
-   exit (a few hundred cycles on hardware, next to nothing in Bochs) instead
-   of a scheduler hook or a cross-CPU VMCLEAR IPI. */
-void vmcs_put(struct vcpu *v)
-{
-    struct vmx_cpu *vc = this_cpu()->backend;
-    struct vmx_vcpu *vx = v->arch;
-
-    if (vmx_caps.keep_loaded || vc->current != vx)
-        return;
-    vmclear(vx->vmcs_pa);
-    vc->current = 0;
-    vx->launched = 0;
 }
 
 static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
@@ -148,6 +94,7 @@ int vmx_vcpu_init(struct vcpu *v)
     if (vmx_caps.has_vpid)   /* one per vCPU; 0 is the host's */
         vx->vpid = (uint16_t)(1 + __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED) % MAX_VPID);
     vx->host_cpu = -1;
+    vx->active_cpu = -1;
     vx->last_cpu = -1;
     v->arch = vx;
     v->arch_pa = vx->vmcs_pa;
@@ -313,7 +260,11 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 void vmx_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
 {
     struct vmx_vcpu *vx = v->arch;
-    vmcs_get(v);
+    if (vmcs_try_get(v)) {
+        out("  VMCS: active on pCPU %d, not read from pCPU %u\n", vx->active_cpu,
+            this_cpu()->index);
+        return;
+    }
     out("  VMCS: exit reason=0x%lx qual=0x%lx insn error=%lu intr info=0x%lx "
         "idt vectoring=0x%lx entry intr=0x%x\n",
         vmread(VMCS_EXIT_REASON), vmread(VMCS_EXIT_QUALIFICATION), vmread(VMCS_INSN_ERROR),

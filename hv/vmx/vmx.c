@@ -84,8 +84,8 @@ static int vmx_cpu_enable(struct percpu *cpu, char *err, unsigned errlen)
     if (vmx_caps.has_vpid && (vmx_caps.ept_vpid & VPID_CAP_INVVPID_ALL))
         invvpid(INVVPID_ALL, 0);
     save_host_state(vc, tss_base);
-    /* With one pCPU no vCPU can move, so VMCSs stay active across exits
-       (VMRESUME); otherwise vmx_exit.c clears them after every exit. */
+    /* With one pCPU no vCPU can move, so VMCSs stay active across slices;
+       otherwise vmx_vcpu_put clears them at the end of each (vmx_load.c). */
     vmx_caps.keep_loaded = nr_pcpus == 1;
     cpu->backend = vc;
     return 0;
@@ -121,6 +121,8 @@ static const struct virt_ops vmx_ops = {
     .dump = vmx_dump,
     .request_tlb_flush = vmx_request_tlb_flush,
     .slice_start = vmx_slice_start,
+    .vcpu_load = vmx_vcpu_load,
+    .vcpu_put = vmx_vcpu_put,
 };
 
 /* One control word: the wanted bits plus the must-be-one ones, minus the

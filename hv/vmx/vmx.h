@@ -27,12 +27,13 @@ struct vmx_caps {
     int has_vpid, has_ple;
     int has_preempt_timer;        /* slices timed by the VMX-preemption timer */
     unsigned preempt_rate;        /* IA32_VMX_MISC[4:0]: TSC >> rate = timer */
-    int keep_loaded;              /* one pCPU: a VMCS may stay active across exits */
+    int keep_loaded;              /* one pCPU: a VMCS may stay active across slices */
 };
 
 struct vmx_cpu {
     void *vmxon;                  /* VMXON region */
     struct vmx_vcpu *current;     /* VMCS current on this pCPU (VMPTRLD) */
+    struct vmx_vcpu *slice;       /* the vCPU in its time slice here (vmx_vcpu_load) */
     struct vcpu *msr_owner;       /* whose swapped MSRs are in the real MSRs */
     uint64_t msr_owner_gen;       /* ... as of which vmx_vcpu.swap_gen */
     unsigned index;
@@ -46,6 +47,7 @@ struct vmx_vcpu {
     uint16_t vpid;                /* 0 without VPID support */
     int launched;                 /* VMLAUNCH done since the last VMCLEAR */
     int host_cpu;                 /* pCPU whose host state the VMCS holds */
+    int active_cpu;               /* pCPU the VMCS is active on (not cleared), -1 none */
     int last_cpu;                 /* pCPU of the last entry (TLB flush) */
     int flush_pending;
     uint32_t proc;                /* primary controls (interrupt window) */
@@ -113,10 +115,16 @@ void vmx_request_irq_window(struct vcpu *v, int on);
 int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void vmx_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
-/* Make v's VMCS current on this pCPU (VMPTRLD, host state if it moved);
-   vmcs_put undoes it when the VMCS may not stay active here. */
+/* vmx_load.c: make v's VMCS current on this pCPU for an access outside
+   its slice (VMPTRLD, host state if it moved); vmcs_put clears it again
+   and gives the pCPU back its slice's VMCS. vmcs_try_get returns -1,
+   loading nothing, when the VMCS is active on another pCPU. The load/put
+   hooks keep a vCPU's VMCS current for its whole time slice. */
 void vmcs_get(struct vcpu *v);
+int vmcs_try_get(struct vcpu *v);
 void vmcs_put(struct vcpu *v);
+void vmx_vcpu_load(struct vcpu *v);
+void vmx_vcpu_put(struct vcpu *v);
 
 /* vmx_exit.c */
 void vmx_vcpu_run(struct vcpu *v, struct vexit *e);

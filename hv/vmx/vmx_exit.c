@@ -264,7 +264,13 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
         e->reason = EXIT_NONE;
         return;
     }
-    vmcs_get(v);
+    if (vc->current != vx || vc->slice != vx) {   /* vmx_vcpu_load did not run */
+        irq_enable();
+        e->reason = EXIT_ENTRY_FAIL;
+        pv_snprintf(e->detail, sizeof(e->detail), "VMCS of vCPU %u not current on pCPU %u",
+                    v->id, cpu->index);
+        return;
+    }
     if (v->ple_window_dirty && virt_settings.ple_hw) {
         vmwrite(VMCS_PLE_WINDOW, v->ple_window);   /* hv/virt/ple.c grew or shrank it */
         v->ple_window_dirty = 0;
@@ -302,5 +308,4 @@ void vmx_vcpu_run(struct vcpu *v, struct vexit *e)
                 vmx_cr_access(v, e);
         }
     }
-    vmcs_put(v);
 }
