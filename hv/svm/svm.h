@@ -22,7 +22,7 @@ struct svm_cpu {
 };
 
 struct svm_vcpu {
-    uint8_t *vmcb;                /* page-aligned, identity-mapped */
+    struct vmcb *vmcb;            /* page-aligned, identity-mapped */
     uint32_t asid;
     int last_cpu;                 /* pCPU of its last entry, -1 if none */
     int flush_pending;            /* flush this ASID at the next entry */
@@ -34,11 +34,6 @@ struct svm_vcpu {
 extern uint32_t svm_features;
 extern uint32_t svm_nr_asids;
 extern void *svm_iopm, *svm_msrpm;
-
-static inline uint64_t *vmcb64(uint8_t *vmcb, unsigned off) { return (uint64_t *)(vmcb + off); }
-static inline uint32_t *vmcb32(uint8_t *vmcb, unsigned off) { return (uint32_t *)(vmcb + off); }
-static inline uint16_t *vmcb16(uint8_t *vmcb, unsigned off) { return (uint16_t *)(vmcb + off); }
-static inline uint8_t *vmcb8(uint8_t *vmcb, unsigned off) { return vmcb + off; }
 
 int svm_vcpu_init(struct vcpu *v);
 struct vcpu_start;

@@ -1,6 +1,6 @@
 /*
  * AMD SVM architectural names (AMD APM vol. 2, chapter 15 and appendix B):
- * MSRs, CPUID bits, VMCB field offsets (from vmcb_layout.h), intercept bits
+ * MSRs, CPUID bits, intercept bits (the VMCB itself is vmcb_layout.h)
  * and exit codes.
  * Nothing else in pvhv spells these numbers.
  */
@@ -23,68 +23,6 @@
 #define SVM_FEAT_PAUSE_FILTER   (1u << 10)
 #define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
 
-/* VMCB field offsets, derived from the structs in vmcb_layout.h (the widths
-   are the struct fields'; the accessors in svm.h take these offsets). */
-#define VMCB_INTERCEPT_CR       VMCB_OFF(control.intercept_cr)
-#define VMCB_INTERCEPT_DR       VMCB_OFF(control.intercept_dr)
-#define VMCB_INTERCEPT_EXC      VMCB_OFF(control.intercept_exc)
-#define VMCB_INTERCEPT_MISC1    VMCB_OFF(control.intercept_misc1)
-#define VMCB_INTERCEPT_MISC2    VMCB_OFF(control.intercept_misc2)
-#define VMCB_PAUSE_THRESHOLD    VMCB_OFF(control.pause_threshold)
-#define VMCB_PAUSE_COUNT        VMCB_OFF(control.pause_count)
-#define VMCB_IOPM_BASE          VMCB_OFF(control.iopm_base)
-#define VMCB_MSRPM_BASE         VMCB_OFF(control.msrpm_base)
-#define VMCB_TSC_OFFSET         VMCB_OFF(control.tsc_offset)
-#define VMCB_ASID               VMCB_OFF(control.asid)
-#define VMCB_TLB_CONTROL        VMCB_OFF(control.tlb_control)
-#define VMCB_VINTR              VMCB_OFF(control.vintr)
-#define VMCB_INT_STATE          VMCB_OFF(control.int_state)
-#define VMCB_EXITCODE           VMCB_OFF(control.exitcode)
-#define VMCB_EXITINFO1          VMCB_OFF(control.exitinfo1)
-#define VMCB_EXITINFO2          VMCB_OFF(control.exitinfo2)
-#define VMCB_EXITINTINFO        VMCB_OFF(control.exitintinfo)
-#define VMCB_NP_ENABLE          VMCB_OFF(control.np_enable)
-#define VMCB_EVENTINJ           VMCB_OFF(control.eventinj)
-#define VMCB_NCR3               VMCB_OFF(control.ncr3)
-#define VMCB_CLEAN              VMCB_OFF(control.clean)
-#define VMCB_NRIP               VMCB_OFF(control.nrip)
-
-#define VMCB_ES                 VMCB_OFF(save.es)
-#define VMCB_CS                 VMCB_OFF(save.cs)
-#define VMCB_SS                 VMCB_OFF(save.ss)
-#define VMCB_DS                 VMCB_OFF(save.ds)
-#define VMCB_FS                 VMCB_OFF(save.fs)
-#define VMCB_GS                 VMCB_OFF(save.gs)
-#define VMCB_GDTR               VMCB_OFF(save.gdtr)
-#define VMCB_LDTR               VMCB_OFF(save.ldtr)
-#define VMCB_IDTR               VMCB_OFF(save.idtr)
-#define VMCB_TR                 VMCB_OFF(save.tr)
-#define VMCB_SEG_SEL            ((unsigned)__builtin_offsetof(struct vmcb_seg, sel))
-#define VMCB_SEG_ATTR           ((unsigned)__builtin_offsetof(struct vmcb_seg, attr))
-#define VMCB_SEG_LIMIT          ((unsigned)__builtin_offsetof(struct vmcb_seg, limit))
-#define VMCB_SEG_BASE           ((unsigned)__builtin_offsetof(struct vmcb_seg, base))
-#define VMCB_CPL                VMCB_OFF(save.cpl)
-#define VMCB_EFER               VMCB_OFF(save.efer)
-#define VMCB_CR4                VMCB_OFF(save.cr4)
-#define VMCB_CR3                VMCB_OFF(save.cr3)
-#define VMCB_CR0                VMCB_OFF(save.cr0)
-#define VMCB_DR7                VMCB_OFF(save.dr7)
-#define VMCB_DR6                VMCB_OFF(save.dr6)
-#define VMCB_RFLAGS             VMCB_OFF(save.rflags)
-#define VMCB_RIP                VMCB_OFF(save.rip)
-#define VMCB_RSP                VMCB_OFF(save.rsp)
-#define VMCB_RAX                VMCB_OFF(save.rax)
-#define VMCB_STAR               VMCB_OFF(save.star)
-#define VMCB_LSTAR              VMCB_OFF(save.lstar)
-#define VMCB_CSTAR              VMCB_OFF(save.cstar)
-#define VMCB_SFMASK             VMCB_OFF(save.sfmask)
-#define VMCB_KERNEL_GS_BASE     VMCB_OFF(save.kernel_gs_base)
-#define VMCB_SYSENTER_CS        VMCB_OFF(save.sysenter_cs)
-#define VMCB_SYSENTER_ESP       VMCB_OFF(save.sysenter_esp)
-#define VMCB_SYSENTER_EIP       VMCB_OFF(save.sysenter_eip)
-#define VMCB_CR2                VMCB_OFF(save.cr2)
-#define VMCB_G_PAT              VMCB_OFF(save.g_pat)
-#define VMCB_SIZE               ((unsigned)sizeof(struct vmcb))
 
 /* Segment attributes, compressed descriptor bits 47:40 and 55:52 */
 #define SEG_ATTR_CODE32         0x0C9B

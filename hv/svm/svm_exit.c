@@ -26,7 +26,7 @@ static void prepare_tlb(struct svm_cpu *sc, struct svm_vcpu *sv, struct vcpu *v,
     sv->flush_pending = 0;
     sc->asid_owner[sv->asid] = v;
     sv->last_cpu = (int)cpu;
-    *vmcb8(sv->vmcb, VMCB_TLB_CONTROL) = tlb;
+    sv->vmcb->control.tlb_control = tlb;
 }
 
 void svm_request_tlb_flush(struct vcpu *v)
@@ -53,17 +53,17 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
     struct percpu *cpu = this_cpu();
     struct svm_cpu *sc = cpu->backend;
     struct svm_vcpu *sv = v->arch;
-    uint8_t *vmcb = sv->vmcb;
+    struct vmcb *vmcb = sv->vmcb;
 
-    *vmcb64(vmcb, VMCB_RAX) = v->regs.rax;
-    *vmcb64(vmcb, VMCB_RSP) = v->regs.rsp;
-    *vmcb64(vmcb, VMCB_RIP) = v->regs.rip;
-    *vmcb64(vmcb, VMCB_RFLAGS) = v->regs.rflags;
+    vmcb->save.rax = v->regs.rax;
+    vmcb->save.rsp = v->regs.rsp;
+    vmcb->save.rip = v->regs.rip;
+    vmcb->save.rflags = v->regs.rflags;
     /* A handler that skipped the instruction in an STI/MOV-SS shadow ended
        the shadow; VMRUN would otherwise apply it to the next instruction
        (on hardware and Bochs; QEMU ignores it) and hold off the window. */
     if (!svm_shadow_active(v))
-        *vmcb64(vmcb, VMCB_INT_STATE) &= ~INT_STATE_SHADOW;
+        vmcb->control.int_state &= ~INT_STATE_SHADOW;
 
     irq_enable();   /* host interrupts must exit the guest (V_INTR_MASKING) */
     __asm__ volatile("clgi" ::: "memory");
@@ -75,20 +75,20 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
     }
     if (v->ple_window_dirty && virt_settings.ple_hw) {
         /* hv/virt/ple.c grew or shrank it; ple_window_limit keeps it 16-bit */
-        *vmcb16(vmcb, VMCB_PAUSE_COUNT) = (uint16_t)v->ple_window;
+        vmcb->control.pause_count = (uint16_t)v->ple_window;
         svm_mark_dirty(sv, VMCB_CLEAN_INTERCEPTS);
         v->ple_window_dirty = 0;
     }
-    *vmcb32(vmcb, VMCB_CLEAN) = clean_bits(sv, cpu->index);
+    vmcb->control.clean = clean_bits(sv, cpu->index);
     prepare_tlb(sc, sv, v, cpu->index);
     cpu->vmruns++;
     svm_world_switch(&v->regs, v->arch_pa, sc->host_vmcb_pa);
     __asm__ volatile("stgi" ::: "memory");
 
-    v->regs.rax = *vmcb64(vmcb, VMCB_RAX);
-    v->regs.rsp = *vmcb64(vmcb, VMCB_RSP);
-    v->regs.rip = *vmcb64(vmcb, VMCB_RIP);
-    v->regs.rflags = *vmcb64(vmcb, VMCB_RFLAGS);
+    v->regs.rax = vmcb->save.rax;
+    v->regs.rsp = vmcb->save.rsp;
+    v->regs.rip = vmcb->save.rip;
+    v->regs.rflags = vmcb->save.rflags;
     sv->exit_rip = v->regs.rip;
     svm_translate_exit(v, e);
 }
@@ -107,18 +107,18 @@ static void translate_io(struct vcpu *v, uint64_t info1, uint64_t info2, struct 
  * An intercepted instruction: its length from NRIP where the CPU saves it
  * (checked: 1..15 bytes on), else the length of the guest's encoding.
  */
-static void insn_exit(struct vcpu *v, uint8_t *vmcb, struct vexit *e,
+static void insn_exit(struct vcpu *v, struct vmcb *vmcb, struct vexit *e,
                       enum exit_reason reason, uint32_t hand_len)
 {
     e->reason = reason;
     e->insn_len = hand_len;
     if (!(svm_features & SVM_FEAT_NRIPS))
         return;
-    uint64_t len = *vmcb64(vmcb, VMCB_NRIP) - v->regs.rip;
+    uint64_t len = vmcb->control.nrip - v->regs.rip;
     if (len == 0 || len > X86_MAX_INSN_LEN) {
         e->reason = EXIT_UNKNOWN;
         pv_snprintf(e->detail, sizeof(e->detail), "NRIP 0x%lx is not 1..%u bytes past RIP 0x%lx",
-                    *vmcb64(vmcb, VMCB_NRIP), X86_MAX_INSN_LEN, v->regs.rip);
+                    vmcb->control.nrip, X86_MAX_INSN_LEN, v->regs.rip);
         return;
     }
     e->insn_len = (uint32_t)len;
@@ -126,20 +126,20 @@ static void insn_exit(struct vcpu *v, uint8_t *vmcb, struct vexit *e,
 
 void svm_translate_exit(struct vcpu *v, struct vexit *e)
 {
-    uint8_t *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
-    uint64_t code = *vmcb64(vmcb, VMCB_EXITCODE);
-    uint64_t info1 = *vmcb64(vmcb, VMCB_EXITINFO1);
-    uint64_t info2 = *vmcb64(vmcb, VMCB_EXITINFO2);
-    uint64_t intinfo = *vmcb64(vmcb, VMCB_EXITINTINFO);
+    struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    uint64_t code = vmcb->control.exitcode;
+    uint64_t info1 = vmcb->control.exitinfo1;
+    uint64_t info2 = vmcb->control.exitinfo2;
+    uint64_t intinfo = vmcb->control.exitintinfo;
 
     memset(e, 0, sizeof(*e));
     e->raw = code;
     e->info1 = info1;
     e->info2 = info2;
-    *vmcb64(vmcb, VMCB_EVENTINJ) = 0;
+    vmcb->control.eventinj = 0;
     /* An event whose delivery this exit interrupted is delivered again. */
     if (intinfo & EVENT_VALID)
-        *vmcb64(vmcb, VMCB_EVENTINJ) = intinfo;
+        vmcb->control.eventinj = intinfo;
 
     if ((uint32_t)code == SVM_EXIT_INVALID) {
         e->reason = EXIT_ENTRY_FAIL;
@@ -178,7 +178,7 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         break;
     case SVM_EXIT_VMMCALL:
         insn_exit(v, vmcb, e, EXIT_HYPERCALL, INSN_LEN_VMMCALL);
-        e->cpl = *vmcb8(vmcb, VMCB_CPL);
+        e->cpl = vmcb->save.cpl;
         break;
     case SVM_EXIT_VMRUN:
     case SVM_EXIT_VMLOAD:

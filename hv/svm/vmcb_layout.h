@@ -1,8 +1,8 @@
 /*
  * The VMCB as C structs (AMD APM vol. 2, appendix B): the control area and
  * the state save area with every field at its architectural width. This
- * is the one statement of the layout; the VMCB_* offsets in svm_arch.h are
- * derived from it, and the asserts below pin it to the manual.
+ * is the one statement of the layout: the SVM backend reads and writes the
+ * VMCB through these fields, and the asserts below pin them to the manual.
  */
 #ifndef HV_VMCB_LAYOUT_H
 #define HV_VMCB_LAYOUT_H
@@ -69,7 +69,7 @@ struct vmcb_save {
     uint64_t cr2;
     uint8_t reserved_648[0x20];
     uint64_t g_pat;
-} __attribute__((packed));
+};   /* every field at its natural alignment: no packing, so &save.cs is a plain pointer */
 
 struct vmcb {
     struct vmcb_control control;
@@ -81,6 +81,7 @@ struct vmcb {
 
 _Static_assert(sizeof(struct vmcb_control) == 0x400, "VMCB control area is 1 KiB");
 _Static_assert(sizeof(struct vmcb_seg) == 16, "VMCB segment is 16 bytes");
+_Static_assert(sizeof(struct vmcb_save) == 0x670 - 0x400, "APM B-2 save area ends at G_PAT");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 _Static_assert(VMCB_OFF(control.pause_threshold) == 0x03C, "APM B-1 pause filter threshold");
 _Static_assert(VMCB_OFF(control.asid) == 0x058, "APM B-1 guest ASID");
