@@ -148,7 +148,7 @@ def image_digest(images):
 def probe_defaults(smp, deterministic, images, emu="qemu"):
     """Boot the hypervisor once with nothing but a tiny VM and read its
     effective configuration: the default of every key it knows. None when
-    the probe fails (the matrix then falls back to ASSUMED_DEFAULTS)."""
+    the probe fails (the matrix then falls back to the option table, tools/pvhv_options.py)."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvhv-bench-probe-{os.getpid()}.log"
     try:
         subprocess.run(_run_cmd(smp, PROBE_ARGS, log, 60, deterministic, images, emu=emu),

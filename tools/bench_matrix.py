@@ -10,8 +10,8 @@ cartesian product of its value lists (values separated by spaces or commas):
     name     = default       # optional; default: the file name without .matrix
     pcpus    = 2             # P: QEMU -smp, and vCPUs per VM (vcpus=P)
     repeats  = 3             # runs per cell; repeat r boots with seed + r
-    seed     = 1             # base seed
-    duration = 2000          # guest milliseconds per run (duration=)
+    seed     = 1             # base seed (default: the option table's seed=)
+    duration = 2000          # guest ms per run (default: the option table's duration=)
     timeout  = auto          # seconds before a run is killed; auto = 120 + 10*k*duration_s
     emu      = bochs         # bochs (measuring platform) or qemu (TCG; the default)
     args     = cs=200        # extra fixed hypervisor words, appended to every run
@@ -43,6 +43,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pvhv_options
+
 SETTINGS = ("pcpus", "repeats", "seed", "duration", "timeout", "args", "emu")
 # Where a matrix runs: Bochs is the measuring platform (instruction-timed,
 # deterministic); QEMU TCG is a fast functional sweep, not faithful
@@ -58,10 +60,12 @@ def level_name(k):
 TOKEN = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# What a hypervisor that does not know a key behaves like: one without PLE
-# runs with ple=off, one without gang scheduling is rr, and so on.
-ASSUMED_DEFAULTS = {"sched": "rr", "ple": "off", "tlb": "native",
-                    "lock": "pvticket", "task": "lockstress"}
+# How a hypervisor that predates a key behaves: before `ple` it had no
+# PLE, before `sched` it scheduled round-robin, before `tlb` guests flushed
+# natively. History, not defaults: the defaults of the keys a hypervisor
+# knows come from its probe's `run` record, or else from the option table
+# (tools/pvhv_options.py reads hv/cfg.c).
+WITHOUT_KEY = {"sched": "rr", "ple": "off", "tlb": "native"}
 
 
 class MatrixError(Exception):
@@ -155,12 +159,12 @@ def label(dims, varying):
         if key in ("lock", "tlb") or key not in varying:
             continue
         if key == "sched":
-            if value != "rr":
+            if value != WITHOUT_KEY["sched"]:
                 parts.append(value)
         elif value in ("on", "off"):
             if value == "on":
                 parts.append(key.upper())
-        elif value != ASSUMED_DEFAULTS.get(key):
+        elif value != pvhv_options.defaults().get(key):
             parts.append(f"{key}={value}")
     return "+".join(parts) or "default"
 
@@ -209,8 +213,10 @@ def parse(text, name="matrix"):
     if not TOKEN.match(name):
         raise MatrixError(f"[bench] name = {name!r}: use letters, digits, - _ .")
     pcpus = _int("bench", "pcpus", base.get("pcpus", "2"), 1)
-    common = dict(repeats=base.get("repeats", "3"), seed=base.get("seed", "1"),
-                  duration=base.get("duration", "2000"), timeout=base.get("timeout", "auto"))
+    common = dict(repeats=base.get("repeats", "3"),
+                  seed=base.get("seed", pvhv_options.default("seed")),
+                  duration=base.get("duration", pvhv_options.default("duration")),
+                  timeout=base.get("timeout", "auto"))
     base_args = _args("bench", base.get("args", ""))
     experiments = []
     for sname in cp.sections():
@@ -272,13 +278,15 @@ def load(path):
 
 def cmdline(run, pcpus, defaults):
     """The hypervisor command line of one run. `defaults` maps a key to the
-    hypervisor's default value (from the probe); a dimension value equal to
-    it, or, for a key the hypervisor does not know, equal to the assumed
-    default, is left off."""
+    hypervisor's default value (from the probe; None: the option table's); a
+    dimension value equal to it, or, for a key the hypervisor does not know,
+    equal to how it behaved without the key (WITHOUT_KEY, else the table's
+    default), is left off."""
     words = ([] if run.cell.k == NATIVE_LEVEL else [f"vms={run.cell.k}"]) + [f"vcpus={pcpus}"]
+    table = pvhv_options.defaults()
+    known = table if defaults is None else defaults
     for key, value in run.cell.dims.items():
-        known = ASSUMED_DEFAULTS if defaults is None else defaults
-        if value == known.get(key, ASSUMED_DEFAULTS.get(key)):
+        if value == known.get(key, WITHOUT_KEY.get(key, table.get(key))):
             continue
         words.append(f"{key}={value}")
     words += [f"duration={run.duration}", f"seed={run.seed}"] + list(run.args)

@@ -14,8 +14,9 @@ import statistics
 from pathlib import Path
 
 import pvhv_log
+import pvhv_options
 import bench_matrix
-from bench_matrix import ASSUMED_DEFAULTS
+from bench_matrix import WITHOUT_KEY
 
 ROW_HEAD = ["experiment", "cell", "config", "overcommit", "vms", "vcpus", "pcpus"]
 ROW_TAIL = ["repeat", "seed", "duration", "status", "reason",
@@ -292,8 +293,9 @@ def speedups(rows, metric=None):
     higher = METRICS.get(metric, ("", True))[1]
     cfgs = configs(rows)
     refs = [lab for lab, d in cfgs.items() if d.get(key) == ref]
+    plain_dims = dict(WITHOUT_KEY, lock=pvhv_options.default("lock"))
     plain = [lab for lab in refs
-             if all(v == ASSUMED_DEFAULTS.get(k, v) for k, v in cfgs[lab].items() if k not in (key, "task"))]
+             if all(v == plain_dims.get(k, v) for k, v in cfgs[lab].items() if k not in (key, "task"))]
     if not refs:
         return None
     reference = (plain or refs)[0]
