@@ -28,8 +28,7 @@
 #include "percpu.h"
 #include "pvstring.h"
 #include "report.h"
-#include "arch.h"
-#include "cpu.h"
+#include "tsc.h"
 
 #define EXC_GP 13
 #define WRMSR_LEN 2
@@ -106,6 +105,79 @@ static void cr_checks(void)
         kprintf("abi: CR0 0x%lx with NE cleared read back 0x%lx (restored: 0x%lx)\n",
                 cr0, seen, read_cr0());
     }
+}
+
+/*
+ * CR8 is the task-priority register. VMX does not virtualise it unless the
+ * hypervisor asks (CR8 exiting or the TPR shadow): a guest's 15 would land
+ * in the host's LAPIC TPR and mask the timer, wake and stop vectors on that
+ * pCPU for good (issue 13 review item 1). It reads back as written, bits
+ * 63:4 are reserved (#GP from pvhv's VMX emulation; on SVM the CPU's own
+ * V_TPR handling decides, and QEMU TCG takes the low 4 bits without #GP),
+ * and it is left at 15: the kick, self-IPI and VM_DONE that follow, and
+ * the end of the run, need those host vectors.
+ */
+#define CR8_MAX 15
+#define MOV_CR8_LEN 4          /* REX.R 0F 22 /r */
+
+static int cpu_is_amd(void)
+{
+    uint32_t a, vendor[3];
+    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]);
+    return memcmp(vendor, "AuthenticAMD", 12) == 0;
+}
+
+static void cr8_checks(void)
+{
+    uint64_t seen;
+    checks++;
+    __asm__ volatile("mov %0, %%cr8" : : "r"((uint64_t)CR8_MAX) : "memory");
+    __asm__ volatile("mov %%cr8, %0" : "=r"(seen));
+    if (seen != CR8_MAX) {
+        failures++;
+        kprintf("abi: CR8 written %u read back %lu\n", CR8_MAX, seen);
+    }
+    if (cpu_is_amd())
+        return;
+    checks++;
+    idt_expect_fault(EXC_GP, MOV_CR8_LEN);
+    __asm__ volatile("mov %%rax, %%cr8" : : "a"((uint64_t)CR8_MAX + 1) : "memory");
+    if (!idt_fault_seen()) {
+        failures++;
+        kprintf("abi: CR8 <- %u (reserved bit 4) did not raise #GP\n", CR8_MAX + 1);
+    }
+}
+
+/*
+ * With CR8 at 15, vCPU0 sleeps with interrupts off until vCPU1 kicks it,
+ * CR8_WAKE_DELAY_MS later so that it really is blocked by then: its pCPU
+ * goes idle and only the host's wake vector (or idle timer) brings it
+ * back. Were the guest's TPR the host's, that pCPU would sleep for good,
+ * and if it is the BSP, no timeout would ever end the run.
+ */
+#define CR8_WAKE_DELAY_MS 20
+enum { CR8_IDLE, CR8_SLEEPING, CR8_KICKED };
+static volatile int cr8_phase;
+
+static void cr8_sleep_until_kicked(void)
+{
+    checks++;
+    irq_disable();
+    __atomic_store_n(&cr8_phase, CR8_SLEEPING, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&cr8_phase, __ATOMIC_SEQ_CST) != CR8_KICKED)
+        halt_irqs_off();
+    irq_enable();
+}
+
+static void cr8_kick_sleeper(void)
+{
+    while (__atomic_load_n(&cr8_phase, __ATOMIC_SEQ_CST) != CR8_SLEEPING)
+        cpu_relax();
+    uint64_t until = rdtsc() + tsc_ms_to_cycles(CR8_WAKE_DELAY_MS);
+    while (rdtsc() < until)
+        cpu_relax();
+    __atomic_store_n(&cr8_phase, CR8_KICKED, __ATOMIC_SEQ_CST);
+    hypercall4(PV_HC_KICK_CPU, 0, 0, 0, 0);
 }
 
 static volatile unsigned self_ipis;
@@ -195,9 +267,7 @@ static void self_ipi_across_sti_hlt(void)
  */
 static __attribute__((noinline)) long user_hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
 {
-    uint32_t a, vendor[3];
-    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]);
-    uint64_t is_amd = memcmp(vendor, "AuthenticAMD", 12) == 0;
+    uint64_t is_amd = (uint64_t)cpu_is_amd();
     uintptr_t code = (uintptr_t)&user_hypercall;
     long ret;
 
@@ -256,7 +326,13 @@ static enum guest_fail_code abi_run(unsigned cpu)
 {
     char json[160];
 
-    if (cpu != 0 || !env.pv)
+    if (!env.pv)
+        return FAIL_NONE;
+    if (cpu == 1) {
+        cr8_kick_sleeper();
+        return FAIL_NONE;
+    }
+    if (cpu != 0)
         return FAIL_NONE;
     uint64_t area = (uint64_t)(uintptr_t)&probe_area;
     uint64_t mem = env.bi->mem_bytes;
@@ -309,6 +385,9 @@ static enum guest_fail_code abi_run(unsigned cpu)
     wrmsr(MSR_STAR, star);
     wrmsr(MSR_SFMASK, sfmask);
     cr_checks();
+    cr8_checks();
+    if (env.bi->nr_vcpus > 1)
+        cr8_sleep_until_kicked();
     forge_console();
     forge_reports();
     kick_before_hlt();

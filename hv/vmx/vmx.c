@@ -179,11 +179,15 @@ const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned err
         vmx_caps.pin &= ~PIN_PREEMPT_TIMER;   /* an allowed-0 control: never forced on */
     vmx_caps.has_preempt_timer = (vmx_caps.pin & PIN_PREEMPT_TIMER) != 0;
     vmx_caps.preempt_rate = (unsigned)(rdmsr(MSR_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK);
+    /* CR8 exits both ways (vmx_cr.c keeps a per-vCPU value): without it a
+       guest's MOV to CR8 writes the host's LAPIC TPR. */
     vmx_caps.proc = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
                                 PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-                                PROC_MWAIT_EXIT | PROC_MONITOR_EXIT | PROC_SECONDARY, &miss);
+                                PROC_MWAIT_EXIT | PROC_MONITOR_EXIT | PROC_SECONDARY |
+                                PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT, &miss);
     if (miss)
-        return refuse(err, errlen, "HLT exiting, I/O or MSR bitmaps or secondary controls", miss);
+        return refuse(err, errlen, "HLT or CR8 exiting, I/O or MSR bitmaps or secondary "
+                      "controls", miss);
     uint64_t cap2 = rdmsr(MSR_VMX_PROCBASED_CTLS2);
     uint32_t may2 = (uint32_t)(cap2 >> 32);
     if ((may2 & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)) !=

@@ -5,7 +5,10 @@
  * here as the CPU would do it: the guest's value goes into the read
  * shadow, the real register keeps the fixed bits, and a CR0.PG change
  * switches IA-32e mode like the hardware does. An illegal one gets #GP.
- * Nothing else (CR3, CR8, CLTS, LMSW) is intercepted.
+ * CR8 (the TPR) exits both ways and lives in vmx_vcpu.cr8, like SVM's V_TPR:
+ * the guest reads back what it wrote, the host's LAPIC TPR never changes,
+ * and pvhv's event injection ignores it on both backends (SVM sets
+ * V_IGN_TPR). Nothing else (CR3, CLTS, LMSW) is intercepted.
  */
 #include "vmx.h"
 
@@ -17,6 +20,8 @@
 #define CR_QUAL_TYPE(q)     ((unsigned)(((q) >> 4) & 0x3))
 #define CR_QUAL_GPR(q)      ((unsigned)(((q) >> 8) & 0xF))
 #define CR_ACCESS_MOV_TO    0
+#define CR_ACCESS_MOV_FROM  1
+#define CR8_RESERVED        (~0xFull)     /* bits 63:4 */
 #define EXC_GP              13
 #define CR0_NW              (1ull << 29)
 #define CR0_CD              (1ull << 30)
@@ -35,6 +40,16 @@ static uint64_t gpr(struct vcpu *v, unsigned n)
     const uint64_t low[8] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi };
     const uint64_t high[8] = { r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
     return n < 8 ? low[n] : high[n - 8];
+}
+
+static void set_gpr(struct vcpu *v, unsigned n, uint64_t val)
+{
+    struct vcpu_regs *r = &v->regs;
+    uint64_t *const low[8] = { &r->rax, &r->rcx, &r->rdx, &r->rbx,
+                               &r->rsp, &r->rbp, &r->rsi, &r->rdi };
+    uint64_t *const high[8] = { &r->r8, &r->r9, &r->r10, &r->r11,
+                                &r->r12, &r->r13, &r->r14, &r->r15 };
+    *(n < 8 ? low[n] : high[n - 8]) = val;
 }
 
 /* 0 done, 1 #GP. */
@@ -95,6 +110,21 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
     uint64_t q = e->info1;
     unsigned cr = CR_QUAL_NUMBER(q);
 
+    if (cr == 8 && CR_QUAL_TYPE(q) == CR_ACCESS_MOV_FROM) {
+        set_gpr(v, CR_QUAL_GPR(q), vx->cr8);
+        v->regs.rip += e->insn_len;
+        return;
+    }
+    if (cr == 8 && CR_QUAL_TYPE(q) == CR_ACCESS_MOV_TO) {
+        uint64_t val = gpr(v, CR_QUAL_GPR(q));
+        if (val & CR8_RESERVED) {
+            vmx_inject_exception(v, EXC_GP, 1, 0);
+            return;
+        }
+        vx->cr8 = val;
+        v->regs.rip += e->insn_len;
+        return;
+    }
     if (CR_QUAL_TYPE(q) != CR_ACCESS_MOV_TO || (cr != 0 && cr != 4)) {
         e->reason = EXIT_UNKNOWN;
         pv_snprintf(e->detail, sizeof(e->detail), "CR access type %u to CR%u is not intercepted",

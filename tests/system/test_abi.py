@@ -111,3 +111,16 @@ def test_sched_yield_counted_and_checked(abi):
     hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
     assert hv["hypercalls"]["sched_yield"] == 2, hv["hypercalls"]
     assert abi.one("abi")["failures"] == 0, abi.context()
+
+
+def test_cr8_15_leaves_host_vectors_working(abi):
+    """vCPU0 wrote 15 to CR8 (read back as 15; 16 got #GP, both among the
+    abi checks), kept it, and slept with IF=0 until vCPU1 kicked it 20 ms
+    later: it was blocked, its pCPU woke for the kick, and the run ended
+    with its end record. Had the guest's 15 reached the host's LAPIC TPR
+    (VMX before CR8 exiting, issue 13 review item 1), that pCPU would have
+    slept for good: under Bochs the run hung without an end record."""
+    abi.assert_passed(smp=SMP, vms=1, vcpus=2)
+    assert abi.one("abi")["failures"] == 0, abi.context()
+    hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
+    assert hv["blocked_ns"] > 0 and hv["kicks_received"] >= 2, abi.context()

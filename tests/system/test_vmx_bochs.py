@@ -45,6 +45,10 @@ def test_smp_boot_2vms_2vcpus(backend_boot, backend):
     for field in ("hypercall", "io", "cpuid"):
         assert exits(run, field) > 0, f"no {field} exits\n{run.context()}"
     assert exits(run, "entry_fail") == 0 and exits(run, "unknown") == 0, run.context()
+    # Each vCPU0 slept with CR8 = 15 until its sibling kicked it (task abi):
+    # the host vectors kept working (issue 13 review item 1).
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    assert all(hv[(vm, 0)]["blocked_ns"] > 0 for vm in (0, 1)), run.context()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
