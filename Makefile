@@ -52,7 +52,11 @@ UNIT_EXTRA_test_frame := hv/mm/frame.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
 UNIT_EXTRA_test_cfg_table := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_cfg_readme := hv/cfg.c hv/cfg_values.c
-UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
+# The scheduler tests run the policies on the simulated machine in
+# tests/unit/sched_sim/ (a subfolder, so the other tests do not link it).
+UNIT_SCHED_SIM := $(wildcard tests/unit/sched_sim/*.c)
+UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c)) $(UNIT_SCHED_SIM)
+UNIT_EXTRA_test_sched_cfs := $(UNIT_EXTRA_test_sched)
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_ple := hv/virt/ple.c
 
@@ -148,7 +152,12 @@ run: deps all
 		$(if $(ARGS),--args '$(ARGS)',$(if $(NATIVE),,--args '$(RUN_DEFAULT_ARGS)')) \
 		$(if $(CPU),--cpu '$(CPU)') $(if $(NATIVE),--native)
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $(wildcard libpv/*.h tests/unit/*.h hv/*.h hv/cfg.c hv/*/*.h hv/sched/*.c hv/virt/ple.c)
+# Prerequisites: the test, what every test links, its own UNIT_EXTRA_
+# sources (second expansion: $* is the test's name) and every header they
+# may include, so a changed hv source rebuilds exactly the tests using it.
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $(LIBPV_C) $(UNIT_HELPERS) $$(UNIT_EXTRA_$$*) \
+		$(wildcard libpv/*.h tests/unit/*.h tests/unit/*/*.h hv/*.h hv/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(HOSTED) $< $(UNIT_HELPERS) $(LIBPV_C) $(UNIT_EXTRA_$*) -lcmocka -lpthread -o $@
 
