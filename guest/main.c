@@ -10,6 +10,7 @@
 #include "percpu.h"
 #include "records.h"
 #include "smp.h"
+#include "smp_race.h"
 #include "steal.h"
 #include "tasks.h"
 
@@ -53,6 +54,7 @@ void ap_main(uint64_t id)
     idt_load();
     steal_register((unsigned)id);  /* before "up": tasks may rely on it */
     smp_announce((unsigned)id);
+    smp_race_join((unsigned)id);   /* task=abi: vCPU1 starts the rest too */
     irq_enable();
     tasks_run((unsigned)id);
 }

@@ -28,6 +28,7 @@
 #include "percpu.h"
 #include "pvstring.h"
 #include "report.h"
+#include "smp_race.h"
 #include "tsc.h"
 
 #define EXC_GP 13
@@ -322,6 +323,17 @@ static __attribute__((noinline)) long user_hypercall(uint64_t nr, uint64_t a0, u
     return ret;
 }
 
+static void race_lost(const char *what, unsigned id, long a, long b)
+{
+    failures++;
+    kprintf("abi: %s: vCPU %u: vCPU0 got %ld, vCPU1 got %ld\n", what, id, a, b);
+}
+
+static void abi_configure(void)
+{
+    smp_race_enabled = tasks_listed(&task_abi);
+}
+
 static enum guest_fail_code abi_run(unsigned cpu)
 {
     char json[160];
@@ -345,6 +357,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
                hypercall4(PV_HC_SEND_IPI, 1ull << 63, 0, 0, 0xF0), -PV_EINVAL);
     expect_ret("SEND_IPI base overflow",
                hypercall4(PV_HC_SEND_IPI, 2, 0, ~0ull, 0xF0), -PV_EINVAL);
+    unsigned races = smp_race_check(race_lost);
+    checks += races;
     expect_ret("VCPU_START id 0", hypercall4(PV_HC_VCPU_START, 0, area, 0, 0), -PV_EINVAL);
     expect_ret("VCPU_START context outside RAM",
                hypercall4(PV_HC_VCPU_START, 1 % env.bi->nr_vcpus ? 1 : 4096, BAD_GPA, 0, 0),
@@ -397,8 +411,9 @@ static enum guest_fail_code abi_run(unsigned cpu)
     expect_ret("KICK_CPU from ring 3", user_hypercall(PV_HC_KICK_CPU, 1, 0), -PV_EPERM);
     expect_ret("VM_DONE from ring 3", user_hypercall(PV_HC_VM_DONE, FAIL_VIOLATIONS, 0), -PV_EPERM);
 
-    n = pv_snprintf(json, sizeof(json), "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u}",
-                    checks, failures);
+    n = pv_snprintf(json, sizeof(json),
+                    "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u,\"start_races\":%u}",
+                    checks, failures, races);
     report_json(json, (size_t)n);
     kprintf("abi: %u hostile-input checks, %u unexpected results\n", checks, failures);
     return failures ? FAIL_VIOLATIONS : FAIL_NONE;
@@ -406,6 +421,6 @@ static enum guest_fail_code abi_run(unsigned cpu)
 
 const struct task task_abi = {
     .name = "abi",
-    .configure = 0,
+    .configure = abi_configure,
     .run = abi_run,
 };

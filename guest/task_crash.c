@@ -3,6 +3,10 @@
  * hypervisor kills exactly that VM and the others run on. triple: an IDT
  * with limit 0 turns int3 into a triple fault. npf: read guest-physical
  * memory past the end of RAM (the hypervisor has nothing mapped there).
+ * halt: every vCPU halts with interrupts off, so nothing can wake the VM
+ * (the deadlock watchdog must kill it at once). spin: every vCPU loops
+ * with interrupts off and causes no exit (only timeout= can end it, and the
+ * other VMs must still get their pCPUs).
  */
 #include "tasks.h"
 #include "config.h"
@@ -12,7 +16,7 @@
 #include "paging.h"
 #include "pvstring.h"
 
-enum crash_kind { CRASH_NONE, CRASH_TRIPLE, CRASH_NPF };
+enum crash_kind { CRASH_NONE, CRASH_TRIPLE, CRASH_NPF, CRASH_HALT, CRASH_SPIN };
 
 static enum crash_kind kind;
 static uint64_t crash_vm;
@@ -35,8 +39,12 @@ void crash_configure(void)
         kind = CRASH_TRIPLE;
     else if (strcmp(colon + 1, "npf") == 0)
         kind = CRASH_NPF;
+    else if (strcmp(colon + 1, "halt") == 0)
+        kind = CRASH_HALT;
+    else if (strcmp(colon + 1, "spin") == 0)
+        kind = CRASH_SPIN;
     else
-        cfg_bad("crash", arg, "KIND must be triple or npf");
+        cfg_bad("crash", arg, "KIND must be triple, npf, halt or spin");
     if (kind == CRASH_NPF && crash_vm == env.bi->vm_id &&
         !paging_map_beyond_possible(env.bi->mem_bytes))
         cfg_bad("crash", arg, "npf needs RAM below 1022 MiB");
@@ -47,7 +55,18 @@ void crash_maybe(unsigned cpu)
     volatile uint64_t *p;
     uint64_t v;
 
-    if (kind == CRASH_NONE || crash_vm != env.bi->vm_id || cpu != 0)
+    if (kind == CRASH_NONE || crash_vm != env.bi->vm_id)
+        return;
+    if (kind == CRASH_HALT || kind == CRASH_SPIN) {
+        kprintf("crash: vm %u vcpu %u %s with interrupts off now\n", env.bi->vm_id, cpu,
+                kind == CRASH_HALT ? "halts" : "spins");
+        if (kind == CRASH_HALT)
+            for (;;)
+                __asm__ volatile("cli; hlt" ::: "memory");
+        for (;;)
+            __asm__ volatile("cli" ::: "memory");   /* no exit of its own */
+    }
+    if (cpu != 0)
         return;
     if (kind == CRASH_TRIPLE) {
         kprintf("crash: vm %u triple-faults now (empty IDT + int3)\n",

@@ -34,6 +34,14 @@ static const struct task *lookup(const char *name, size_t len)
     return 0;
 }
 
+int tasks_listed(const struct task *t)
+{
+    for (unsigned i = 0; i < list_len; i++)
+        if (list[i] == t)
+            return 1;
+    return 0;
+}
+
 void tasks_configure(void)
 {
     char arg[TASK_ARG_MAX];
@@ -73,8 +81,7 @@ void tasks_run(unsigned cpu)
 
     if (cpu == 0 && rc != FAIL_NONE)
         guest_fail(rc, "task smp failed");
-    if (cpu == 0)
-        crash_maybe(cpu);
+    crash_maybe(cpu);
     for (unsigned i = 0; i < list_len; i++) {
         smp_barrier();
         rc = list[i]->run(cpu);

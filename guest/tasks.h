@@ -25,9 +25,12 @@ extern const struct task task_fuzz;
 
 /* crash=VM:KIND (task_crash.c). */
 void crash_configure(void);
-/* vCPU0 after smp: dies on purpose if crash= names this VM. */
+/* Every vCPU after smp: dies on purpose if crash= names this VM (triple
+   and npf on vCPU0 only; halt and spin on every vCPU). */
 void crash_maybe(unsigned cpu);
 
+/* Whether task= lists t (valid from the configure calls on). */
+int tasks_listed(const struct task *t);
 /* vCPU0: parses task= (and crash=) and configures every task. */
 void tasks_configure(void);
 /* Every vCPU: runs the list; vCPU0 ends the VM; the others park. */

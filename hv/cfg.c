@@ -79,7 +79,7 @@ static const struct key keys[] = {
     { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
     { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, PV_OPT_STR(PV_OPT_TLB_WRITERS),
       "writer vCPUs", F(tlb_writers) },
-    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf", "none", 0, F(crash) },
+    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf|VM:halt|VM:spin", "none", 0, F(crash) },
     { "timeout", K_UINT, 0, 86400000, 0, "120000", "ms (0 = none)", F(timeout_ms) },
     { "trace", K_ONOFF, 0, 0, "on|off", "off", 0, F(trace) },
     { "trace_events", K_UINT, CFG_TRACE_MIN_EVENTS, CFG_TRACE_MAX_EVENTS, 0, "16384",
@@ -491,6 +491,11 @@ int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
     return 0;
 }
 
+static const char *const crash_names[] = {
+    [CFG_CRASH_TRIPLE] = "triple", [CFG_CRASH_NPF] = "npf", [CFG_CRASH_HALT] = "halt",
+    [CFG_CRASH_SPIN] = "spin",
+};
+
 static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t n,
                      int *is_number)
 {
@@ -512,8 +517,7 @@ static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t
         if (c->crash == CFG_CRASH_NONE)
             pv_snprintf(buf, n, "none");
         else
-            pv_snprintf(buf, n, "%lu:%s", c->crash_vm,
-                        c->crash == CFG_CRASH_TRIPLE ? "triple" : "npf");
+            pv_snprintf(buf, n, "%lu:%s", c->crash_vm, crash_names[c->crash]);
         break;
     default:
         pv_snprintf(buf, n, "%s", (const char *)cfield(c, k));

@@ -34,7 +34,8 @@
 #define CFG_IPS_MAX        100000000000ull /* 100 G instructions/s */
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
-enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF };
+enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF, CFG_CRASH_HALT,
+                 CFG_CRASH_SPIN };
 
 struct cfg {
     uint64_t vms, vcpus, mem;

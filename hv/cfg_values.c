@@ -126,6 +126,10 @@ int cfg_parse_crash(const char *v, struct cfg *c)
         c->crash = CFG_CRASH_TRIPLE;
     else if (!strcmp(colon + 1, "npf"))
         c->crash = CFG_CRASH_NPF;
+    else if (!strcmp(colon + 1, "halt"))
+        c->crash = CFG_CRASH_HALT;
+    else if (!strcmp(colon + 1, "spin"))
+        c->crash = CFG_CRASH_SPIN;
     else
         return -1;
     return 0;

@@ -12,6 +12,7 @@
 #include "virt/exit.h"
 #include "virt/run.h"
 #include "virt/vm.h"
+#include "virt/watchdog.h"
 
 static uint64_t deadline_tsc;    /* 0 = none, or already fired */
 static uint64_t timeout_ms;
@@ -36,6 +37,7 @@ static void check_timeout(void)
 static void bsp_tick(void)
 {
     check_timeout();
+    watchdog_tick();
     nmi_test_tick();
 }
 

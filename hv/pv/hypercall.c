@@ -12,6 +12,10 @@
 #include "pvstring.h"
 #include "lockinfo.h"
 #include "../core/console.h"
+#ifdef PVHV_MUTANT_start_race
+#include "../core/time.h"
+#include "../core/x86.h"
+#endif
 #include "../trace/trace.h"
 #include "../virt/irq.h"
 #include "../virt/start.h"
@@ -99,8 +103,21 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
         ctx.cs > ctx.gdt_limit || ctx.ds > ctx.gdt_limit)
         return -PV_EINVAL;
     struct vcpu *t = &vm->vcpus[id];
-    if (t->se.state != VCPU_NEW)
+    /* Check and claim in one step: of two siblings starting the same vCPU
+       at once exactly one rewrites its context (on VMX the other would load
+       a VMCS active on another pCPU); the other gets -EBUSY. */
+#ifdef PVHV_MUTANT_start_race           /* planted bug: make test-mutants */
+    if (t->se.state != VCPU_NEW)        /* the old check-then-act, its window */
+        return -PV_EBUSY;               /* held open until the sibling's call */
+    __atomic_add_fetch(&t->start_claimed, 1, __ATOMIC_ACQ_REL);   /* passed it too */
+    for (uint64_t end = rdtsc() + tsc_hz / 10;
+         __atomic_load_n(&t->start_claimed, __ATOMIC_ACQUIRE) < 2 && rdtsc() < end;)
+        ;
+#else
+    if (t->se.state != VCPU_NEW ||
+        __atomic_exchange_n(&t->start_claimed, 1, __ATOMIC_ACQ_REL))
         return -PV_EBUSY;
+#endif
     vcpu_start_long64(t, &ctx);
     sched_start(&t->se);
     return 0;

@@ -11,6 +11,7 @@
 #include "irq.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "watchdog.h"
 #include "../core/lapic.h"
 #include "../core/idt.h"
 #include "../core/percpu.h"
@@ -104,6 +105,8 @@ static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, u
         virt_pv->vcpu_preempted(v);
     sched_put(&v->se, act == ACT_BLOCK ? SCHED_PUT_BLOCK
                       : act == ACT_CONTINUE ? SCHED_PUT_PREEMPT : SCHED_PUT_YIELD);
+    if (act == ACT_BLOCK)
+        watchdog_check_vm(v->vm);   /* the last vCPU that could run halted? */
 }
 
 static void run_vcpu(struct percpu *cpu, struct vcpu *v)

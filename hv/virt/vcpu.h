@@ -51,6 +51,7 @@ struct vcpu {
     struct vm *vm;
     uint32_t id;               /* == guest APIC ID */
     struct sched_entity se;    /* scheduling state, latches, run statistics */
+    int start_claimed;         /* VCPU_START won (atomic exchange, once) */
     volatile uint64_t irq_pending[IRQ_WORDS];
     int irq_window_requested;
     void *arch;                /* backend control block (VMCB/VMCS) */

@@ -1,0 +1,83 @@
+"""Issue 13, hostile guests, the hypervisor-core items, each run from inside
+a VM under QEMU-SVM and Bochs-VMX:
+
+- two vCPUs race to start the same vCPU (task=abi with 3 vCPUs): exactly
+  one VCPU_START wins, the other gets -EBUSY (review item 3; mutant
+  start_race, the old check-then-act with its window widened, fails it);
+- crash=VM:halt, every vCPU `cli; hlt`: the deadlock watchdog kills that VM
+  at once with that reason, not at timeout= (item 8), and the other VM
+  finishes;
+- crash=VM:spin, every vCPU loops with interrupts off and no exits: only
+  timeout= ends it, and the other VM still finishes.
+
+One boot per backend serves the race and the halt (VM 0 races, VM 1 halts).
+"""
+
+import pytest
+
+from conftest import BACKENDS
+
+SMP = 2
+HOSTILE_BACKENDS = BACKENDS[:2]      # svm-qemu, vmx-bochs
+# timeout= far beyond the run: a VM killed for a deadlock must not be a
+# VM killed by the timeout.
+HALT_ARGS = "vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=100000"
+SPIN_ARGS = "vms=2 vcpus=2 task=smp crash=1:spin mem=8M timeout=3000"
+
+
+@pytest.fixture(scope="module")
+def halt_runs(shared_boot):
+    return lambda backend: shared_boot(HALT_ARGS, smp=SMP, backend=backend)
+
+
+def assert_vm1_killed_vm0_done(run):
+    run.assert_failed_cleanly()
+    assert run.kind("error") == [], run.context()
+    vms = run.vms()
+    assert vms[0]["state"] == "done", run.context()
+    assert vms[1]["state"] == "killed", run.context()
+    end = run.records[-1]
+    assert end["vms_done"] == 1 and end["vms_killed"] == 1, run.context()
+    return vms[1]["reason"]
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_vcpu_start_race_has_one_winner(halt_runs, backend):
+    """vCPU0 and vCPU1 of VM 0 both started vCPU 2 at once with the same
+    context: one got 0 and the other -EBUSY (checked in the guest, counted
+    in the abi failures otherwise); vCPU 2 came up once and the VM passed
+    every abi check."""
+    run = halt_runs(backend)
+    abi = [r for r in run.kind("abi") if r["vm"] == 0]
+    assert len(abi) == 1, run.context()
+    assert abi[0]["start_races"] == 1 and abi[0]["failures"] == 0, run.context()
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    # Both racers really called: vCPU1 issued VCPU_START itself.
+    assert hv[(0, 1)]["hypercalls"]["vcpu_start"] == 1, hv[(0, 1)]["hypercalls"]
+    smp = [r for r in run.kind("smp") if r["vm"] == 0]
+    assert smp and smp[0]["vcpus_up"] == 3, run.context()
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_halted_vm_is_killed_as_deadlocked(halt_runs, backend):
+    """crash=1:halt: every vCPU of VM 1 halts with interrupts off. The
+    watchdog kills VM 1 the moment its last vCPU halts, with the deadlock as
+    the reason (timeout=100 s never came); VM 0 finishes."""
+    run = halt_runs(backend)
+    reason = assert_vm1_killed_vm0_done(run)
+    assert reason.startswith("deadlock: all 3 started vCPUs halted"), reason
+    assert "timeout" not in reason, reason
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    for c in range(3):
+        assert hv[(1, c)]["exits"]["hlt"] >= 1, hv[(1, c)]
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_spinning_vm_is_killed_by_timeout_others_finish(backend_boot, backend):
+    """crash=1:spin: VM 1's vCPUs loop with interrupts off, causing no exits
+    of their own. Host interrupts still take the pCPUs back each slice, so
+    VM 0 finishes; VM 1 is killed by timeout= and not as a deadlock."""
+    run = backend_boot(backend, smp=SMP, args=SPIN_ARGS)
+    reason = assert_vm1_killed_vm0_done(run)
+    assert reason.startswith("timeout"), reason
+    assert "crash: vm 1 vcpu 1 spins" in run.result.log_text, run.context()
