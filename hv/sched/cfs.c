@@ -20,7 +20,8 @@ struct cfs_rq {
     struct sched_entity *head; /* queued entities, by vruntime (FIFO on ties) */
     unsigned nr_queued;        /* not counting the running one */
     uint64_t min_vruntime;     /* never decreases */
-    struct sched_entity *next; /* buddy: a directed-yield target */
+    struct sched_entity *next; /* buddy: a yield target or a preempting wakee */
+    struct sched_entity *last; /* buddy: the vCPU a wakee preempted */
     struct sched_entity *skip; /* buddy: the vCPU that yielded */
     int resched;               /* wake-up preemption asked current to go */
     uint64_t next_balance;     /* clock of the next periodic balance */
@@ -96,6 +97,17 @@ static void insert(unsigned cpu, struct sched_entity *e)
     rq->nr_queued++;
 }
 
+/* Linux's clear_buddies: forget e as any buddy of rq (only e). */
+static void clear_buddies(struct cfs_rq *rq, const struct sched_entity *e)
+{
+    if (rq->next == e)
+        rq->next = 0;
+    if (rq->last == e)
+        rq->last = 0;
+    if (rq->skip == e)
+        rq->skip = 0;
+}
+
 static void unlink(struct sched_entity *e)
 {
     if (!e->cfs.queued)
@@ -109,10 +121,7 @@ static void unlink(struct sched_entity *e)
     e->next = 0;
     e->cfs.queued = 0;
     rq->nr_queued--;
-    if (rq->next == e)
-        rq->next = 0;
-    if (rq->skip == e)
-        rq->skip = 0;
+    clear_buddies(rq, e);
 }
 
 /* The scheduling period for n runnable entities, and one entity's share. */
@@ -166,7 +175,11 @@ static void kick_cpu(unsigned cpu)
 }
 
 /* A woken entity e was queued on cpu: preempt its current one if e lags
-   it by more than the wake-up granularity (boost=off: never). */
+   it by more than the wake-up granularity (boost=off: never). As in
+   Linux's check_preempt_wakeup, the wakee becomes the next buddy, so the
+   pick after the preemption runs it even if another queued vCPU is
+   leftmost, and with at least nr_latency runnable the preempted one
+   becomes the last buddy (LAST_BUDDY), to get the pCPU back after it. */
 static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t now)
 {
     struct sched_entity *cur = running_on(cpu);
@@ -178,6 +191,9 @@ static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t 
         return;
     update_curr(cur, cpu, now);
     if (ahead_by_gran(e, cur) == 1) {
+        rqs[cpu].next = e;
+        if (nr_running(cpu) >= nr_latency)
+            rqs[cpu].last = cur;
         rqs[cpu].resched = 1;
         sched_stats.wakeup_preemptions++;
         sched_port_resched(cpu);
@@ -337,14 +353,17 @@ static struct sched_entity *cfs_pick(struct sched_cpu *scpu)
     struct sched_entity *left = rq->head, *e = left;
     if (!left)
         return 0;
-    /* Linux's pick_next_entity: pass over the yielder if the next one is
-       not far behind; take the yield target if it is not far ahead. */
-    if (rq->skip == left && left->next && ahead_by_gran(left->next, left) < 1)
+    /* Linux's pick_next_entity: pass over the yielder if the second one
+       is within a wake-up granularity of it; then prefer the last buddy,
+       then the next buddy, each only if within a granularity of the
+       leftmost; and forget e as a buddy (only e: the others stay). */
+    if (rq->skip == left && left->next && ahead_by_gran(left, left->next) < 1)
         e = left->next;
+    if (rq->last && ahead_by_gran(left, rq->last) < 1)
+        e = rq->last;
     if (rq->next && ahead_by_gran(left, rq->next) < 1)
         e = rq->next;
     unlink(e);
-    rq->next = rq->skip = 0;
     rq->resched = 0;
     e->cfs.exec_start = now;
     e->cfs.slice_start_sum = e->cfs.sum_exec;
@@ -365,6 +384,7 @@ static void cfs_state_changed(struct sched_entity *e, int from, int to)
     update_curr(e, cpu, now);
     e->cfs.last_ran = now;
     rqs[cpu].resched = 0;
+    clear_buddies(&rqs[cpu], e); /* it leaves the queue (dequeue_entity) */
     e->cfs.rq = (int)cpu;        /* the queue its vruntime belongs to */
     update_min_vruntime(cpu);
 }
@@ -390,8 +410,10 @@ static int cfs_must_leave(struct sched_cpu *scpu, struct sched_entity *e)
         return 0;
     uint64_t ideal = slice_of(rq->nr_queued + 1);
     uint64_t ran = e->cfs.sum_exec - e->cfs.slice_start_sum;
-    if (ran > ideal)
+    if (ran > ideal) {
+        clear_buddies(rq, e);
         return 1;
+    }
     if (ran < min_gran)
         return 0;
     return e->cfs.vruntime > rq->head->cfs.vruntime &&
