@@ -29,3 +29,21 @@ def test_cfs_2x_pvticket_bochs(backend_boot):
     hv = run.kind("hv_vcpu")
     assert sum(r["kicks_received"] for r in hv) > 0, run.context()
     assert sum(r["preemptions"] for r in hv) > 0, run.context()
+
+
+def test_cfs_2x_ticket_holders_preempted_bochs(backend_boot):
+    """Plain ticket locks at 2x under cfs: a critical section of 200000
+    work iterations (about 20 ms of Bochs time) outlasts a vCPU's share of
+    the period (6 ms at 2 pCPUs) plus a tick, so a holder with a sibling on
+    its queue is preempted inside it: lock-holder preemptions are forced,
+    not left to chance, and the guest's count matches the hypervisor's."""
+    run = backend_boot("vmx", smp=SMP, args="vms=2 vcpus=2 task=lockstress lock=ticket "
+                                            "cs=200000 think=0 duration=400 mem=8M")
+    run.assert_passed(smp=SMP, vms=2, vcpus=2)
+    assert run.records[0]["config"]["sched"] == "cfs", run.context()
+    lock_vm = run.kind("lock_vm")
+    assert all(r["violations"] == 0 and r["acquisitions"] > 0 for r in lock_vm), run.context()
+    hv_lhp = sum(r["lhp"] for r in run.kind("vm"))
+    assert hv_lhp > 0, run.context()
+    assert hv_lhp == sum(r["lhp"] for r in lock_vm), run.context()
+    assert all(r["lhp_sections"] <= r["lhp"] for r in lock_vm), run.context()
