@@ -29,6 +29,7 @@
 #define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
 
 /* RFLAGS. */
+#define RFLAGS_TF (1ul << 8)
 #define RFLAGS_IF (1ul << 9)
 #define RFLAGS_RESERVED1 (1ul << 1)
 

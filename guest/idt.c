@@ -120,6 +120,7 @@ void isr_dispatch(struct isr_frame *f)
 {
     if ((int)f->vector == fixup_vector) {
         f->rip += fixup_skip;
+        f->rflags &= ~RFLAGS_TF;    /* an expected single-step #DB: one step */
         fixup_hit = 1;
         fixup_vector = -1;
         return;

@@ -27,7 +27,8 @@ void idt_set_handler(unsigned vector, irq_handler_t fn);
 /* Interrupts that arrived on a vector nobody registered. */
 uint64_t idt_spurious_count(void);
 /* Arms a one-shot catch of exception `vector`: the faulting instruction
-   (insn_len bytes) is skipped instead of ending the VM. */
+   (insn_len bytes) is skipped instead of ending the VM, and RFLAGS.TF is
+   cleared (a single-step #DB steps once). */
 void idt_expect_fault(int vector, unsigned insn_len);
 /* Disarms it; returns 1 if the fault happened. */
 int idt_fault_seen(void);

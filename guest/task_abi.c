@@ -29,6 +29,7 @@
 #include "pvstring.h"
 #include "report.h"
 #include "smp_race.h"
+#include "abi_exc.h"
 #include "tsc.h"
 
 #define EXC_GP 13
@@ -329,6 +330,14 @@ static void race_lost(const char *what, unsigned id, long a, long b)
     kprintf("abi: %s: vCPU %u: vCPU0 got %ld, vCPU1 got %ld\n", what, id, a, b);
 }
 
+static void exc_check(const char *what, int ok)
+{
+    if (!ok) {
+        failures++;
+        kprintf("abi: %s: no\n", what);
+    }
+}
+
 static void abi_configure(void)
 {
     smp_race_enabled = tasks_listed(&task_abi);
@@ -399,6 +408,7 @@ static enum guest_fail_code abi_run(unsigned cpu)
     wrmsr(MSR_STAR, star);
     wrmsr(MSR_SFMASK, sfmask);
     cr_checks();
+    checks += abi_exc_run(exc_check);
     cr8_checks();
     if (env.bi->nr_vcpus > 1)
         cr8_sleep_until_kicked();
@@ -412,8 +422,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
     expect_ret("VM_DONE from ring 3", user_hypercall(PV_HC_VM_DONE, FAIL_VIOLATIONS, 0), -PV_EPERM);
 
     n = pv_snprintf(json, sizeof(json),
-                    "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u,\"start_races\":%u}",
-                    checks, failures, races);
+                    "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u,\"start_races\":%u,"
+                    "\"db_dr6_ok\":%u}", checks, failures, races, abi_exc_dr6_ok());
     report_json(json, (size_t)n);
     kprintf("abi: %u hostile-input checks, %u unexpected results\n", checks, failures);
     return failures ? FAIL_VIOLATIONS : FAIL_NONE;

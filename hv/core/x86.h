@@ -42,6 +42,18 @@
 #define CR4_OSXMMEXCPT      (1ull << 10)
 #define CR4_VMXE            (1ull << 13)
 
+/* Exception vectors pvhv intercepts to reflect them (issue 13 item 10:
+   a #DB or #AC raised while delivering itself loops inside the CPU with no
+   way out for the host, CVE-2015-8104 and CVE-2015-5307). */
+#define X86_EXC_DB          1
+#define X86_EXC_AC          17
+#define X86_EXC_REFLECTED   ((1u << X86_EXC_DB) | (1u << X86_EXC_AC))
+/* DR6 as #DB leaves it (SDM 17.2.3): B0-B3 say which breakpoint hit; the
+   active-low bits (RTM, bus lock) read 1 when not the cause. */
+#define DR6_TRAP_BITS       0xFull
+#define DR6_FIXED_1         0xFFFF0FF0ull
+#define DR6_ACTIVE_LOW      ((1ull << 11) | (1ull << 16))
+
 #define RFLAGS_IF           (1ull << 9)
 #define RFLAGS_RESERVED1    (1ull << 1)
 
@@ -146,6 +158,15 @@ static inline void write_cr4(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
+
+static inline uint64_t read_dr6(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    return v;
+}
+
+static inline void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
 
 static inline uint64_t read_rflags(void)
 {

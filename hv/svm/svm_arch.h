@@ -106,6 +106,7 @@
 #define IOIO_PORT_SHIFT         16
 
 /* Exit codes */
+#define SVM_EXIT_EXCP_BASE      0x040   /* + vector: an intercepted exception */
 #define SVM_EXIT_INTR           0x060
 #define SVM_EXIT_NMI            0x061
 #define SVM_EXIT_SMI            0x062

@@ -192,6 +192,13 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
     case SVM_EXIT_XSETBV:
         e->reason = EXIT_INVALID_INSN;
         break;
+    case SVM_EXIT_EXCP_BASE + X86_EXC_DB:   /* DR6 in the VMCB is already set */
+    case SVM_EXIT_EXCP_BASE + X86_EXC_AC:
+        e->reason = EXIT_EXCEPTION;
+        e->exc_vector = (uint8_t)(code - SVM_EXIT_EXCP_BASE);
+        e->exc_has_error = e->exc_vector == X86_EXC_AC;
+        e->exc_error = (uint32_t)info1;
+        break;
     case SVM_EXIT_NPF:
         e->reason = EXIT_NPF;
         e->gpa = info2;

@@ -59,6 +59,7 @@ int svm_vcpu_init(struct vcpu *v)
                 vmcb->control.pause_threshold = (uint16_t)virt_settings.ple_gap;
         }
     }
+    vmcb->control.intercept_exc = X86_EXC_REFLECTED;
     vmcb->control.iopm_base = (uint64_t)(uintptr_t)svm_iopm;
     vmcb->control.msrpm_base = (uint64_t)(uintptr_t)svm_msrpm;
     vmcb->control.asid = sv->asid;

@@ -120,6 +120,18 @@ static enum exit_action handle_invalid_insn(struct vcpu *v, struct vexit *e)
     return ACT_CONTINUE;
 }
 
+/* #DB and #AC (X86_EXC_REFLECTED) exit instead of being delivered, so a
+   guest whose delivery of one raises the same one again loops through
+   the hypervisor - preemptible, killable - instead of inside the CPU. Each
+   is handed to the guest as it would have arrived. */
+static enum exit_action handle_exception(struct vcpu *v, struct vexit *e)
+{
+    if (e->exc_skip)
+        vcpu_skip_insn(v, e);
+    virt->inject_exception(v, e->exc_vector, e->exc_has_error, e->exc_error);
+    return ACT_CONTINUE;
+}
+
 static enum exit_action handle_entry_fail(struct vcpu *v, struct vexit *e)
 {
     char why[160];
@@ -150,6 +162,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_ENTRY_FAIL] = handle_entry_fail,
     [EXIT_PREEMPT_TIMER] = handle_preempt_timer,
     [EXIT_CR_ACCESS] = handle_nothing,     /* the backend emulated the write */
+    [EXIT_EXCEPTION] = handle_exception,
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

@@ -18,6 +18,7 @@ const char *const exit_reason_names[EXIT_COUNT] = {
     [EXIT_MSR_WRITE] = "msr_write", [EXIT_SHUTDOWN] = "shutdown", [EXIT_NPF] = "npf",
     [EXIT_INVALID_INSN] = "invalid_insn", [EXIT_ENTRY_FAIL] = "entry_fail",
     [EXIT_PREEMPT_TIMER] = "preempt_timer", [EXIT_CR_ACCESS] = "cr_access",
+    [EXIT_EXCEPTION] = "exception",
     [EXIT_UNKNOWN] = "unknown",
 };
 

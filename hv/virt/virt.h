@@ -33,6 +33,7 @@ enum exit_reason {
     EXIT_ENTRY_FAIL,      /* the CPU refused the guest state */
     EXIT_PREEMPT_TIMER,
     EXIT_CR_ACCESS,       /* a control-register write the backend emulated */
+    EXIT_EXCEPTION,       /* an intercepted guest exception, to be reflected */
     EXIT_UNKNOWN,
     EXIT_COUNT
 };
@@ -51,6 +52,12 @@ struct vexit {
     uint8_t io_size;       /* 1, 2 or 4 */
     uint8_t io_in;
     uint8_t io_string;     /* INS/OUTS or REP: not supported */
+    /* EXIT_EXCEPTION: the vector and error code to deliver; the backend
+       has already put what the exception leaves in guest state (DR6).
+       exc_skip: an instruction raised it as a trap (VMX's ICEBP), so RIP
+       moves past it (insn_len) before delivery. */
+    uint8_t exc_vector, exc_has_error, exc_skip;
+    uint32_t exc_error;
     char detail[96];       /* backend's words for EXIT_ENTRY_FAIL/UNKNOWN */
 };
 

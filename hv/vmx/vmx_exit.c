@@ -126,6 +126,36 @@ static void entry_failed(int r, uint32_t reason, struct vexit *e)
     }
 }
 
+/*
+ * An intercepted #DB or #AC (X86_EXC_REFLECTED). The CPU does not update
+ * DR6 for a #DB that exits (SDM 27.1); the exit qualification holds the
+ * bits it would have set, so they go into DR6 (the guest's while it runs
+ * here) as delivery would have left them. ICEBP's #DB is a privileged
+ * software exception: a trap after the instruction.
+ */
+static void translate_exception(struct vexit *e, uint64_t qual)
+{
+    uint32_t info = (uint32_t)e->info2;
+    uint8_t vec = (uint8_t)(info & INTR_INFO_VECTOR_MASK);
+    uint32_t type = info & INTR_INFO_TYPE_MASK;
+
+    if (vec >= 32 || ((1u << vec) & ~X86_EXC_REFLECTED) ||
+        (type != INTR_TYPE_HW_EXCEPTION && type != INTR_TYPE_PRIV_SW_EXCEPTION)) {
+        e->reason = EXIT_UNKNOWN;
+        pv_snprintf(e->detail, sizeof(e->detail), "exception exit, interruption info 0x%x", info);
+        return;
+    }
+    e->reason = EXIT_EXCEPTION;
+    e->exc_vector = vec;
+    e->exc_skip = type == INTR_TYPE_PRIV_SW_EXCEPTION;
+    e->exc_has_error = (info & INTR_INFO_ERROR_VALID) != 0;
+    if (e->exc_has_error)
+        e->exc_error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+    if (vec == X86_EXC_DB)
+        write_dr6(((read_dr6() & ~DR6_TRAP_BITS) | DR6_FIXED_1 | qual) ^
+                  (qual & DR6_ACTIVE_LOW));
+}
+
 static void translate_exit(uint32_t reason, struct vexit *e)
 {
     uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
@@ -134,11 +164,11 @@ static void translate_exit(uint32_t reason, struct vexit *e)
     e->info1 = qual;
     e->info2 = vmread(VMCS_EXIT_INTR_INFO);
     switch (reason & VMX_EXIT_REASON_MASK) {
-    case VMX_EXIT_EXCEPTION:   /* the exception bitmap is 0: only host NMIs */
-        if ((e->info2 & INTR_INFO_TYPE_MASK) != INTR_TYPE_NMI)
-            e->reason = EXIT_UNKNOWN;
-        else
+    case VMX_EXIT_EXCEPTION:   /* host NMIs, and the bitmap's #DB and #AC */
+        if ((e->info2 & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
             e->reason = EXIT_INTR;   /* vmx_vcpu_run already ran the NMI handler */
+        else
+            translate_exception(e, qual);
         break;
     case VMX_EXIT_EXT_INTR:
     case VMX_EXIT_INIT:

@@ -4,6 +4,8 @@ a VM under QEMU-SVM and Bochs-VMX:
 - two vCPUs race to start the same vCPU (task=abi with 3 vCPUs): exactly
   one VCPU_START wins, the other gets -EBUSY (review item 3; mutant
   start_race, the old check-then-act with its window widened, fails it);
+- #DB (single step, data breakpoint) is intercepted and reflected with
+  DR6 as the CPU would leave it (item 10; #AC takes the same path);
 - crash=VM:halt, every vCPU `cli; hlt`: the deadlock watchdog kills that VM
   at once with that reason, not at timeout= (item 8), and the other VM
   finishes;
@@ -56,6 +58,23 @@ def test_vcpu_start_race_has_one_winner(halt_runs, backend):
     assert hv[(0, 1)]["hypercalls"]["vcpu_start"] == 1, hv[(0, 1)]["hypercalls"]
     smp = [r for r in run.kind("smp") if r["vm"] == 0]
     assert smp and smp[0]["vcpus_up"] == 3, run.context()
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_debug_exceptions_exit_and_are_reflected(halt_runs, backend):
+    """#DB and #AC are intercepted (a guest looping on their delivery then
+    loops through the hypervisor, not inside the CPU): VM 0's vCPU0 took a
+    single-step and a data-breakpoint #DB, each exited once and reached the
+    guest's handler (among the abi checks) with DR6 saying why (BS, B0;
+    on VMX the hypervisor writes DR6 from the exit qualification). Not run
+    on Bochs' AMD model, which does not set the VMCB's DR6 on a #DB
+    intercept (hardware and QEMU do)."""
+    run = halt_runs(backend)
+    abi = [r for r in run.kind("abi") if r["vm"] == 0]
+    assert len(abi) == 1 and abi[0]["failures"] == 0, run.context()
+    assert abi[0]["db_dr6_ok"] == 2, abi[0]
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    assert hv[(0, 0)]["exits"]["exception"] == 2, hv[(0, 0)]["exits"]
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
