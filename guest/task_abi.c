@@ -20,6 +20,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "env.h"
+#include "gdt.h"
 #include "fmt.h"
 #include "hypercall.h"
 #include "idt.h"
@@ -110,6 +111,119 @@ static void cr_checks(void)
 }
 
 /*
+ * Illegal control, debug and EFER writes (issue 13 review item 7). On
+ * hardware each gets #GP; a hypervisor that emulates the write, or stores
+ * the value in its VMCB/VMCS without the CPU's checks, must give #GP too,
+ * never enter the guest with a state the CPU refuses ("VM entry failed").
+ * The insn_len is the encoding of "mov %rax, %crN/%drN" (0F 22/23 /r).
+ */
+#define MOV_CR_DR_LEN 3
+#define CR0_CD (1ull << 30)
+#define CR0_NW (1ull << 29)
+#define CR4_RESERVED_BIT (1ull << 15)
+#define CR4_VMXE (1ull << 13)   /* reserved on AMD, hidden by pvhv on Intel */
+#define HIGH_BIT (1ull << 32)   /* reserved in CR0, CR4, DR6, DR7 */
+
+#define EXPECT_GP(what, stmt)                                              \
+    do {                                                                   \
+        checks++;                                                          \
+        idt_expect_fault(EXC_GP, MOV_CR_DR_LEN);                           \
+        stmt;                                                              \
+        if (!idt_fault_seen()) {                                           \
+            failures++;                                                    \
+            kprintf("abi: %s did not raise #GP\n", what);                  \
+        }                                                                  \
+    } while (0)
+
+static int cpu_is_amd(void)
+{
+    uint32_t a, vendor[3];
+    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]);
+    return memcmp(vendor, "AuthenticAMD", 12) == 0;
+}
+
+static uint64_t read_cr4(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static void bad_state_writes(void)
+{
+    uint64_t cr0 = read_cr0(), cr4 = read_cr4();
+    uint64_t efer = rdmsr(MSR_EFER);
+
+    /* On SVM, MOV to CR0/CR4 does not exit and the CPU checks it; QEMU
+       7.2 TCG does not (it takes CR0 bit 32, NW without CD or a reserved
+       CR4 bit, and its next VMRUN refuses the state), so these run on VMX
+       only, where a write that flips CR0.NE or sets CR4.VMXE exits and
+       pvhv's emulation (hv/vmx/vmx_cr.c) decides. */
+    if (!cpu_is_amd()) {
+        EXPECT_GP("CR0 bit 32", __asm__ volatile("mov %%rax, %%cr0" : : "a"(cr0 | HIGH_BIT)));
+        EXPECT_GP("CR0 bit 32 with NE cleared",
+                  __asm__ volatile("mov %%rax, %%cr0" : : "a"((cr0 | HIGH_BIT) & ~(uint64_t)CR0_NE)));
+        EXPECT_GP("CR0 NW without CD",
+                  __asm__ volatile("mov %%rax, %%cr0" : : "a"((cr0 | CR0_NW) & ~CR0_CD)));
+        EXPECT_GP("CR0 NW without CD, NE cleared",
+                  __asm__ volatile("mov %%rax, %%cr0" : : "a"((cr0 | CR0_NW) & ~(CR0_CD | CR0_NE))));
+        EXPECT_GP("CR4 reserved bit 15",
+                  __asm__ volatile("mov %%rax, %%cr4" : : "a"(cr4 | CR4_RESERVED_BIT)));
+        EXPECT_GP("CR4 bit 32", __asm__ volatile("mov %%rax, %%cr4" : : "a"(cr4 | HIGH_BIT)));
+        EXPECT_GP("CR4.VMXE", __asm__ volatile("mov %%rax, %%cr4" : : "a"(cr4 | CR4_VMXE)));
+    }
+    EXPECT_GP("DR7 bit 32", __asm__ volatile("mov %%rax, %%dr7" : : "a"(HIGH_BIT)));
+    EXPECT_GP("DR6 bit 32", __asm__ volatile("mov %%rax, %%dr6" : : "a"(HIGH_BIT)));
+    if (read_cr0() != cr0 || read_cr4() != cr4) {
+        failures++;
+        kprintf("abi: CR0/CR4 changed by refused writes: 0x%lx/0x%lx, were 0x%lx/0x%lx\n",
+                read_cr0(), read_cr4(), cr0, cr4);
+    }
+    /* EFER.LME may not change while CR0.PG = 1 (the CPU would then be in
+       neither long mode nor legacy paging). */
+    expect_gp_on_wrmsr("EFER.LME cleared with paging on", MSR_EFER, efer & ~(uint64_t)EFER_LME);
+    checks++;
+    if (rdmsr(MSR_EFER) != efer) {
+        failures++;
+        kprintf("abi: EFER 0x%lx after refused writes, was 0x%lx\n", rdmsr(MSR_EFER), efer);
+    }
+}
+
+/* INVD would drop dirty cache lines machine-wide, the host's too: it must
+   exit and be emulated (a no-op, as KVM does), never kill the VM. */
+static void invd_is_a_nop(void)
+{
+    checks++;
+    __asm__ volatile("invd" ::: "memory");
+}
+
+/* A start context whose RIP or RSP is not canonical is refused (the
+   entry would fail); checked before "already started", so vCPU1 will do. */
+static void vcpu_start_bad_context(void)
+{
+    static struct pv_vcpu_context ctx;
+    static const uint64_t bad = 1ull << 47;   /* first non-canonical address */
+
+    if (env.bi->nr_vcpus < 2)
+        return;
+    ctx = (struct pv_vcpu_context){
+        .cr3 = paging_cr3(), .rip = (uintptr_t)&vcpu_start_bad_context,
+        .rsp = percpu_stack_top(1), .gdt_base = gdt_base(), .gdt_limit = gdt_limit(),
+        .cs = SEL_CODE64, .ds = SEL_DATA,
+    };
+    ctx.rip = bad;
+    expect_ret("VCPU_START non-canonical RIP",
+               hypercall4(PV_HC_VCPU_START, 1, (uintptr_t)&ctx, 0, 0), -PV_EINVAL);
+    ctx.rip = (uintptr_t)&vcpu_start_bad_context;
+    ctx.rsp = bad;
+    expect_ret("VCPU_START non-canonical RSP",
+               hypercall4(PV_HC_VCPU_START, 1, (uintptr_t)&ctx, 0, 0), -PV_EINVAL);
+    ctx.rsp = percpu_stack_top(1);
+    expect_ret("VCPU_START of a started vCPU",
+               hypercall4(PV_HC_VCPU_START, 1, (uintptr_t)&ctx, 0, 0), -PV_EBUSY);
+}
+
+/*
  * CR8 is the task-priority register. VMX does not virtualise it unless the
  * hypervisor asks (CR8 exiting or the TPR shadow): a guest's 15 would land
  * in the host's LAPIC TPR and mask the timer, wake and stop vectors on that
@@ -122,12 +236,6 @@ static void cr_checks(void)
 #define CR8_MAX 15
 #define MOV_CR8_LEN 4          /* REX.R 0F 22 /r */
 
-static int cpu_is_amd(void)
-{
-    uint32_t a, vendor[3];
-    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]);
-    return memcmp(vendor, "AuthenticAMD", 12) == 0;
-}
 
 static void cr8_checks(void)
 {
@@ -409,6 +517,9 @@ static enum guest_fail_code abi_run(unsigned cpu)
     wrmsr(MSR_SFMASK, sfmask);
     cr_checks();
     checks += abi_exc_run(exc_check);
+    bad_state_writes();
+    invd_is_a_nop();
+    vcpu_start_bad_context();
     cr8_checks();
     if (env.bi->nr_vcpus > 1)
         cr8_sleep_until_kicked();

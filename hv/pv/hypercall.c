@@ -96,12 +96,9 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
     if (!c)
         return -PV_EFAULT;
     struct pv_vcpu_context ctx = *c;   /* the guest may change it meanwhile */
-    if ((ctx.cr3 & 0xFFF) || ctx.cr3 >= vm->mem_bytes)
-        return -PV_EINVAL;
-    if (!vm_gpa_to_hva(vm, ctx.gdt_base, (uint64_t)ctx.gdt_limit + 1) ||
-        ctx.cs == 0 || (ctx.cs & 7) || (ctx.ds & 7) ||
-        ctx.cs > ctx.gdt_limit || ctx.ds > ctx.gdt_limit)
-        return -PV_EINVAL;
+    int64_t bad = vcpu_start_check(vm, &ctx);
+    if (bad)
+        return bad;
     struct vcpu *t = &vm->vcpus[id];
     /* Check and claim in one step: of two siblings starting the same vCPU
        at once exactly one rewrites its context (on VMX the other would load

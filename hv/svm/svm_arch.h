@@ -113,6 +113,7 @@
 #define SVM_EXIT_INIT           0x063
 #define SVM_EXIT_VINTR          0x064
 #define SVM_EXIT_CPUID          0x072
+#define SVM_EXIT_INVD           0x076
 #define SVM_EXIT_PAUSE          0x077
 #define SVM_EXIT_HLT            0x078
 #define SVM_EXIT_INVLPGA        0x07A
@@ -140,6 +141,7 @@
 #define INSN_LEN_HLT            1
 #define INSN_LEN_PAUSE          2
 #define INSN_LEN_CPUID          2
+#define INSN_LEN_INVD           2
 #define INSN_LEN_MSR            2
 #define OPCODE_HLT              0xF4
 

@@ -160,6 +160,9 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
     case SVM_EXIT_CPUID:
         insn_exit(v, vmcb, e, EXIT_CPUID, INSN_LEN_CPUID);
         break;
+    case SVM_EXIT_INVD:
+        insn_exit(v, vmcb, e, EXIT_INVD, INSN_LEN_INVD);
+        break;
     case SVM_EXIT_PAUSE:
         insn_exit(v, vmcb, e, EXIT_PAUSE, INSN_LEN_PAUSE);
         break;

@@ -235,6 +235,12 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
     return 0;
 }
 
+uint64_t svm_read_cr(struct vcpu *v, unsigned n)
+{
+    const struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+    return n == 4 ? vmcb->save.cr4 : vmcb->save.cr0;
+}
+
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
 {
     struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;

@@ -1,6 +1,6 @@
 /*
  * The exit table and the handlers too small for a file of their own (HLT,
- * PAUSE, interrupts, triple fault, nested page faults, entry failures).
+ * PAUSE, interrupts, INVD, triple fault, nested page faults, entry failures).
  */
 #include "exit.h"
 #include "ple.h"
@@ -116,7 +116,16 @@ static enum exit_action handle_npf(struct vcpu *v, struct vexit *e)
 static enum exit_action handle_invalid_insn(struct vcpu *v, struct vexit *e)
 {
     (void)e;
-    virt->inject_exception(v, EXC_UD, 0, 0);
+    virt_inject_exception(v, EXC_UD, 0, 0);
+    return ACT_CONTINUE;
+}
+
+/* INVD drops every dirty cache line of the pCPU, the host's and other
+   VMs' too: it always exits, and like KVM pvhv runs it as a no-op (guest
+   memory is write-back and coherent, so nothing is lost by keeping it). */
+static enum exit_action handle_invd(struct vcpu *v, struct vexit *e)
+{
+    vcpu_skip_insn(v, e);
     return ACT_CONTINUE;
 }
 
@@ -128,7 +137,7 @@ static enum exit_action handle_exception(struct vcpu *v, struct vexit *e)
 {
     if (e->exc_skip)
         vcpu_skip_insn(v, e);
-    virt->inject_exception(v, e->exc_vector, e->exc_has_error, e->exc_error);
+    virt_inject_exception(v, e->exc_vector, e->exc_has_error, e->exc_error);
     return ACT_CONTINUE;
 }
 
@@ -163,6 +172,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_PREEMPT_TIMER] = handle_preempt_timer,
     [EXIT_CR_ACCESS] = handle_nothing,     /* the backend emulated the write */
     [EXIT_EXCEPTION] = handle_exception,
+    [EXIT_INVD] = handle_invd,
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

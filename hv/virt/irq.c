@@ -1,11 +1,13 @@
 /*
  * Pending-vector bitmap per vCPU and its delivery. Setting the bit happens
  * before the target is woken or poked (sched_notify), so the run loop's
- * re-check after clearing `notify` can never miss it.
+ * re-check after clearing `notify` can never miss it. Exceptions for the
+ * guest go through here too (virt_inject_exception).
  */
 #include "irq.h"
 
 #include "vcpu.h"
+#include "../core/x86.h"
 #include "../sched/sched.h"
 
 #define BITS 64
@@ -62,4 +64,11 @@ void virt_deliver_events(struct vcpu *v)
         virt->request_irq_window(v, want);
         v->irq_window_requested = want;
     }
+}
+
+void virt_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error)
+{
+    if (!(virt->read_cr(v, 0) & CR0_PE))
+        has_error = 0;
+    virt->inject_exception(v, vector, has_error, has_error ? error : 0);
 }

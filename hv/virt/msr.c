@@ -7,6 +7,7 @@
 #include "exit.h"
 
 #include "pv_abi.h"
+#include "irq.h"
 #include "msr_check.h"
 #include "vcpu.h"
 #include "../core/x86.h"
@@ -33,7 +34,7 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vexit *e)
     } else if (msr == MSR_MTRRCAP || msr == MSR_MISC_ENABLE) {
         val = 0;
     } else {
-        virt->inject_exception(v, EXC_GP, 1, 0);
+        virt_inject_exception(v, EXC_GP, 1, 0);
         return ACT_CONTINUE;
     }
     set_edx_eax(v, val);
@@ -47,12 +48,16 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vexit *e)
     uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 
     int bad;
+    uint64_t efer;
     if (msr == PV_MSR_STEAL_TIME)
         bad = virt_pv->steal_msr_write(v, val);
+    else if (msr == MSR_EFER && (virt->msr_read(v, MSR_EFER, &efer) ||
+                                 !msr_efer_change_ok(efer, val, virt->read_cr(v, 0))))
+        bad = 1;
     else
         bad = !msr_guest_value_ok(msr, val) || virt->msr_write(v, msr, val);
     if (bad) {
-        virt->inject_exception(v, EXC_GP, 1, 0);
+        virt_inject_exception(v, EXC_GP, 1, 0);
         return ACT_CONTINUE;
     }
     vcpu_skip_insn(v, e);

@@ -65,4 +65,14 @@ static inline int msr_guest_value_ok(uint32_t msr, uint64_t val)
     }
 }
 
+/*
+ * EFER.LME may change only while paging is off (SDM vol. 3A 9.8.5, APM
+ * vol. 2 14.6.1: #GP otherwise). With CR0.PG = 1 a new LME would no longer
+ * match LMA, a state both VMX and SVM entry refuse.
+ */
+static inline int msr_efer_change_ok(uint64_t old, uint64_t val, uint64_t cr0)
+{
+    return !(cr0 & CR0_PG) || !((old ^ val) & EFER_LME);
+}
+
 #endif

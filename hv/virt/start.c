@@ -6,7 +6,9 @@
  */
 #include "start.h"
 
+#include "msr_check.h"
 #include "vcpu.h"
+#include "vm.h"
 #include "../core/x86.h"
 
 #define BOOT32_SEL_CODE     0x08      /* selectors as GRUB leaves them */
@@ -15,6 +17,8 @@
 #define GUEST_CR0_LONG      (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
 #define GUEST_CR4_LONG      (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 #define GUEST_EFER_LONG     (EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE)
+#define PAGE_OFFSET_MASK    0xFFFull
+#define SEL_LOW_BITS        7u        /* RPL and TI: ring 0, GDT */
 
 void vcpu_start_boot32(struct vcpu *v, uint32_t entry)
 {
@@ -48,4 +52,17 @@ void vcpu_start_long64(struct vcpu *v, const struct pv_vcpu_context *c)
     v->regs.rsp = c->rsp;
     v->regs.rdi = c->arg;
     v->regs.rflags = RFLAGS_RESERVED1;
+}
+
+int64_t vcpu_start_check(struct vm *vm, const struct pv_vcpu_context *c)
+{
+    if ((c->cr3 & PAGE_OFFSET_MASK) || c->cr3 >= vm->mem_bytes)
+        return -PV_EINVAL;
+    if (!vm_gpa_to_hva(vm, c->gdt_base, (uint64_t)c->gdt_limit + 1) ||
+        c->cs == 0 || (c->cs & SEL_LOW_BITS) || (c->ds & SEL_LOW_BITS) ||
+        c->cs > c->gdt_limit || c->ds > c->gdt_limit)
+        return -PV_EINVAL;
+    if (!msr_canonical(c->rip) || !msr_canonical(c->rsp))
+        return -PV_EINVAL;
+    return 0;
 }

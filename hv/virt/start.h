@@ -36,5 +36,11 @@ struct vcpu_start {
 
 void vcpu_start_boot32(struct vcpu *v, uint32_t entry);
 void vcpu_start_long64(struct vcpu *v, const struct pv_vcpu_context *c);
+struct vm;
+/* Whether c is a start state the CPU will enter (VCPU_START): 0, or
+   -PV_EINVAL for a CR3 outside RAM or not page-aligned, a GDT outside RAM,
+   selectors that are null, not in the GDT or not ring-0 GDT selectors, or a
+   non-canonical RIP or RSP (the entry would fail). */
+int64_t vcpu_start_check(struct vm *vm, const struct pv_vcpu_context *c);
 
 #endif

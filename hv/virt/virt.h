@@ -34,6 +34,7 @@ enum exit_reason {
     EXIT_PREEMPT_TIMER,
     EXIT_CR_ACCESS,       /* a control-register write the backend emulated */
     EXIT_EXCEPTION,       /* an intercepted guest exception, to be reflected */
+    EXIT_INVD,            /* INVD: emulated as a no-op, like KVM */
     EXIT_UNKNOWN,
     EXIT_COUNT
 };
@@ -80,8 +81,13 @@ struct virt_ops {
        by hand (RIP past it) and return 1 if the window is open now. */
     int (*complete_shadowed_hlt)(struct vcpu *v);
     void (*inject_irq)(struct vcpu *v, uint8_t vector);
+    /* Use virt_inject_exception (hv/virt/irq.c), which applies the
+       architectural rules (no error code in real mode) once. */
     void (*inject_exception)(struct vcpu *v, uint8_t vector, int has_error,
                              uint32_t error);
+    /* The guest's own view of CR0 or CR4 (n = 0 or 4), without the bits
+       the hardware forces. */
+    uint64_t (*read_cr)(struct vcpu *v, unsigned n);
     void (*request_irq_window)(struct vcpu *v, int on);
     /* Backend-held MSRs (EFER, segment bases, syscall MSRs, PAT).
        Return 0 if handled, -1 if the MSR is not one of them. */

@@ -257,6 +257,17 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
     return 0;
 }
 
+/* The guest's view: host-owned bits (the guest/host mask) from the shadow. */
+uint64_t vmx_read_cr(struct vcpu *v, unsigned n)
+{
+    vmcs_get(v);
+    uint64_t mask = vmread(n == 4 ? VMCS_CR4_MASK : VMCS_CR0_MASK);
+    uint64_t val = (vmread(n == 4 ? VMCS_GUEST_CR4 : VMCS_GUEST_CR0) & ~mask) |
+                   (vmread(n == 4 ? VMCS_CR4_SHADOW : VMCS_CR0_SHADOW) & mask);
+    vmcs_put(v);
+    return val;
+}
+
 void vmx_dump(struct vcpu *v, void (*out)(const char *fmt, ...))
 {
     struct vmx_vcpu *vx = v->arch;

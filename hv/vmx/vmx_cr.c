@@ -14,6 +14,7 @@
 
 #include "fmt.h"
 #include "../core/x86.h"
+#include "../virt/irq.h"
 #include "../virt/vcpu.h"
 
 #define CR_QUAL_NUMBER(q)   ((unsigned)((q) & 0xF))
@@ -118,7 +119,7 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
     if (cr == 8 && CR_QUAL_TYPE(q) == CR_ACCESS_MOV_TO) {
         uint64_t val = gpr(v, CR_QUAL_GPR(q));
         if (val & CR8_RESERVED) {
-            vmx_inject_exception(v, EXC_GP, 1, 0);
+            virt_inject_exception(v, EXC_GP, 1, 0);
             return;
         }
         vx->cr8 = val;
@@ -134,7 +135,7 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
     uint64_t val = gpr(v, CR_QUAL_GPR(q));
     int gp = cr == 0 ? cr0_write(vx, val) : cr4_write(vx, val);
     if (gp)
-        vmx_inject_exception(v, EXC_GP, 1, 0);
+        virt_inject_exception(v, EXC_GP, 1, 0);
     else
         v->regs.rip += e->insn_len;
 }

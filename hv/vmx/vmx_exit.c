@@ -189,6 +189,9 @@ static void translate_exit(uint32_t reason, struct vexit *e)
     case VMX_EXIT_CPUID:
         e->reason = EXIT_CPUID;
         break;
+    case VMX_EXIT_INVD:
+        e->reason = EXIT_INVD;
+        break;
     case VMX_EXIT_HLT:
         e->reason = EXIT_HLT;
         break;

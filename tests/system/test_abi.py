@@ -124,3 +124,17 @@ def test_cr8_15_leaves_host_vectors_working(abi):
     assert abi.one("abi")["failures"] == 0, abi.context()
     hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
     assert hv["blocked_ns"] > 0 and hv["kicks_received"] >= 2, abi.context()
+
+
+def test_bad_state_writes_get_gp_not_entry_failure(abi):
+    """Issue 13 review item 7, from inside the VM: clearing EFER.LME with
+    paging on, DR6/DR7 bit 32 and (on VMX) CR0/CR4 reserved bits, NW
+    without CD and CR4.VMXE get #GP and leave the registers unchanged; INVD
+    runs as a no-op; VCPU_START with a non-canonical RIP or RSP gets
+    -EINVAL, ahead of -EBUSY for a started vCPU. Before the fix the EFER
+    write killed the VM on Bochs-VMX ("VM entry failed": LME != LMA with
+    paging on) and went through on QEMU-SVM, and VCPU_START said -EBUSY."""
+    abi.assert_passed(smp=SMP, vms=1, vcpus=2)
+    assert abi.one("abi")["failures"] == 0, abi.context()
+    hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
+    assert hv["exits"]["entry_fail"] == 0 and hv["exits"]["unknown"] == 0, abi.context()

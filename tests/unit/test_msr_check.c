@@ -54,6 +54,18 @@ static void test_efer_and_pat(void **state)
     assert_false(msr_guest_value_ok(MSR_PAT, 0x0000000000000008ull));  /* type 8 */
 }
 
+/* LME may change with paging off only (#GP otherwise, on both backends). */
+static void test_efer_lme_fixed_while_paging(void **state)
+{
+    (void)state;
+    const uint64_t longmode = EFER_LME | EFER_LMA | EFER_SCE;
+    assert_false(msr_efer_change_ok(longmode, longmode & ~EFER_LME, CR0_PE | CR0_PG));
+    assert_false(msr_efer_change_ok(0, EFER_LME, CR0_PE | CR0_PG));   /* 32-bit paging */
+    assert_true(msr_efer_change_ok(0, EFER_LME, CR0_PE));             /* before CR0.PG */
+    assert_true(msr_efer_change_ok(EFER_LME, 0, CR0_PE));
+    assert_true(msr_efer_change_ok(longmode, longmode | EFER_NXE, CR0_PE | CR0_PG));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -61,6 +73,7 @@ int main(void)
         cmocka_unit_test(test_fmask_and_sysenter_cs_high_half_reserved),
         cmocka_unit_test(test_addresses_must_be_canonical),
         cmocka_unit_test(test_efer_and_pat),
+        cmocka_unit_test(test_efer_lme_fixed_while_paging),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
