@@ -43,6 +43,29 @@ long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
     return ret;
 }
 
+long hypercall4_uncounted(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                          uint64_t a3)
+{
+    long ret;
+
+    if (use_vmmcall)
+        __asm__ volatile("vmmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    else
+        __asm__ volatile("vmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    return ret;
+}
+
+void hypercalls_account(uint64_t n)
+{
+    __atomic_add_fetch(&issued, n, __ATOMIC_RELAXED);
+}
+
 uint64_t hypercalls_issued(void)
 {
     return __atomic_load_n(&issued, __ATOMIC_RELAXED);

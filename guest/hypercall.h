@@ -14,6 +14,13 @@ void hypercall_init(void);
 long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                 uint64_t a3);
 
+/* For a loop that times the exit path (task=hcall): the call without the
+   shared counter, which every vCPU would write; only when env.pv is set.
+   The caller adds its calls with hypercalls_account afterwards. */
+long hypercall4_uncounted(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                          uint64_t a3);
+void hypercalls_account(uint64_t n);
+
 /* Hypercalls executed so far (all vCPUs), and native attempts refused. */
 uint64_t hypercalls_issued(void);
 uint64_t hypercalls_refused(void);

@@ -22,6 +22,7 @@ extern const struct task task_abi;
 extern const struct task task_tlbstress;
 extern const struct task task_hog;
 extern const struct task task_fuzz;
+extern const struct task task_hcall;
 
 /* crash=VM:KIND (task_crash.c). */
 void crash_configure(void);

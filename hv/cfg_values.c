@@ -80,6 +80,7 @@ static const struct {
     { "abi", CFG_TASK_ABI },
     { "hog", CFG_TASK_HOG },
     { "fuzz", CFG_TASK_FUZZ },
+    { "hcall", CFG_TASK_HCALL },
 };
 
 /* The keys the guest reads, so the ones a vmN. prefix may set for one VM.
