@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#define SPIN_RFLAGS_IF (1ull << 9)   /* RFLAGS.IF (x86.h's RFLAGS_IF) */
+
 typedef struct {
     volatile uint16_t head;
     volatile uint16_t tail;
@@ -27,6 +29,30 @@ static inline void spin_unlock(spinlock_t *l)
     __atomic_store_n(&l->head, (uint16_t)(l->head + 1), __ATOMIC_RELEASE);
 }
 
+/* Take the lock only if it is free now; 1 if taken. */
+static inline int spin_trylock(spinlock_t *l)
+{
+    uint16_t t = __atomic_load_n(&l->tail, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&l->head, __ATOMIC_RELAXED) != t)
+        return 0;
+    return __atomic_compare_exchange_n(&l->tail, &t, (uint16_t)(t + 1), 0,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Interrupts off; returns the previous RFLAGS for irq_restore. */
+static inline uint64_t irq_save(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    return flags;
+}
+
+static inline void irq_restore(uint64_t flags)
+{
+    if (flags & SPIN_RFLAGS_IF)
+        __asm__ volatile("sti" ::: "memory");
+}
+
 /* Lock with interrupts off; returns the previous RFLAGS for unlock. */
 static inline uint64_t spin_lock_irqsave(spinlock_t *l)
 {
@@ -39,7 +65,7 @@ static inline uint64_t spin_lock_irqsave(spinlock_t *l)
 static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
 {
     spin_unlock(l);
-    if (flags & (1ull << 9))
+    if (flags & SPIN_RFLAGS_IF)
         __asm__ volatile("sti" ::: "memory");
 }
 

@@ -195,7 +195,7 @@ static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t 
         if (nr_running(cpu) >= nr_latency)
             rqs[cpu].last = cur;
         rqs[cpu].resched = 1;
-        sched_stats.wakeup_preemptions++;
+        SCHED_STAT_INC(wakeup_preemptions);
         sched_port_resched(cpu);
     }
 }
@@ -224,7 +224,7 @@ static void cfs_enqueue(struct sched_entity *e, int front)
     uint64_t now = sched_port_now();
     unsigned me = sched_port_this_cpu();
 
-    switch (e->state) {
+    switch (sched_queue_state(e)) {
     case VCPU_RUNNING: {        /* preempted or yielded: back on its queue */
         unsigned cpu = (unsigned)e->last_pcpu;
         update_curr(e, cpu, now);
@@ -249,7 +249,7 @@ static void cfs_enqueue(struct sched_entity *e, int front)
         break;
     }
     case VCPU_NEW: {            /* START_DEBIT: a new vCPU owes one slice */
-        unsigned cpu = least_loaded();
+        unsigned cpu = (unsigned)e->wake_rq;        /* cfs_select_rq's */
         e->cfs.vruntime = rqs[cpu].min_vruntime + slice_of(nr_running(cpu) + 1);
         e->cfs.exec_start = now;
         insert(cpu, e);
@@ -257,7 +257,7 @@ static void cfs_enqueue(struct sched_entity *e, int front)
         break;
     }
     default: {                  /* woken from HLT */
-        unsigned cpu = wake_target(e);
+        unsigned cpu = (unsigned)e->wake_rq;        /* cfs_select_rq's */
         place_woken(e, cpu);
         insert(cpu, e);
         check_preempt_wakeup(cpu, e, now);
@@ -267,6 +267,20 @@ static void cfs_enqueue(struct sched_entity *e, int front)
 }
 
 static void cfs_remove(struct sched_entity *e) { unlink(e); }
+
+/* Locking (sched.c): a queue's entities, fields and buddies change under
+   its pCPU's lock. Choosing a queue (least_loaded, wake_target,
+   busiest_other) and place_woken read other queues' counts and minimums
+   without their locks, as hints; moving an entity takes both queues. */
+static unsigned cfs_rq_of(const struct sched_entity *e)
+{
+    return (unsigned)__atomic_load_n(&e->cfs.rq, __ATOMIC_RELAXED);
+}
+
+static unsigned cfs_select_rq(struct sched_entity *e)
+{
+    return sched_queue_state(e) == VCPU_NEW ? least_loaded() : wake_target(e);
+}
 
 static void migrate(struct sched_entity *e, unsigned to)
 {
@@ -314,11 +328,13 @@ static void idle_pull(unsigned cpu, uint64_t now)
     int from = busiest_other(cpu);
     if (from == NO_CPU)
         return;
+    sched_lock_also(cpu, (unsigned)from);
     struct sched_entity *e = coldest((unsigned)from, now, 1);
     if (e) {
         migrate(e, cpu);
-        sched_stats.idle_pulls++;
+        SCHED_STAT_INC(idle_pulls);
     }
+    sched_unlock_also((unsigned)from);
 }
 
 /* Periodic balance from cpu: even out the number of runnable entities,
@@ -327,8 +343,13 @@ static void idle_pull(unsigned cpu, uint64_t now)
 static void periodic_balance(unsigned cpu, uint64_t now)
 {
     int from = busiest_other(cpu);
-    if (from == NO_CPU || nr_running((unsigned)from) < nr_running(cpu) + 2)
+    if (from == NO_CPU)
         return;
+    sched_lock_also(cpu, (unsigned)from);
+    if (nr_running((unsigned)from) < nr_running(cpu) + 2) {
+        sched_unlock_also((unsigned)from);
+        return;
+    }
     unsigned move = (nr_running((unsigned)from) - nr_running(cpu)) / 2, moved = 0;
     int allow_hot = rqs[cpu].balance_failed > 1;
     while (moved < move) {
@@ -338,8 +359,9 @@ static void periodic_balance(unsigned cpu, uint64_t now)
         migrate(e, cpu);
         moved++;
     }
-    sched_stats.balance_pulls += moved;
+    __atomic_add_fetch(&sched_stats.balance_pulls, moved, __ATOMIC_RELAXED);
     rqs[cpu].balance_failed = moved ? 0 : rqs[cpu].balance_failed + 1;
+    sched_unlock_also((unsigned)from);
 }
 
 static struct sched_entity *cfs_pick(struct sched_cpu *scpu)
@@ -431,6 +453,9 @@ static uint64_t cfs_tick_deadline(struct sched_cpu *scpu, uint64_t now)
 
 const struct sched_policy sched_cfs = {
     .name = "cfs",
+    .per_cpu_queues = 1,
+    .rq_of = cfs_rq_of,
+    .select_rq = cfs_select_rq,
     .init = cfs_init,
     .enqueue = cfs_enqueue,
     .pick = cfs_pick,

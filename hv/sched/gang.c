@@ -4,7 +4,9 @@
  * VM is waiting, or early when the VM has nothing left to run. Hand-over
  * drains first: the next VM starts only after every vCPU of the previous
  * one has left its pCPU, so two VMs never run at the same moment. A VM with
- * more vCPUs than pCPUs rotates its vCPUs within its turn.
+ * more vCPUs than pCPUs rotates its vCPUs within its turn. A turn is one
+ * machine-wide decision, so gang keeps one lock for its whole structure
+ * (no per_cpu_queues: queue 0's lock, taken by every pick, put and wake).
  */
 #include "sched.h"
 
@@ -31,7 +33,7 @@ static void next_turn(void)
         if (runq_any(&queue, of_vm, cand)) {
             gang_vm = last_gang = cand;
             gang_deadline = sched_port_now() + sched_slice_cycles;
-            sched_stats.gang_switches++;
+            SCHED_STAT_INC(gang_switches);
             sched_wake_idle_all();
             return;
         }

@@ -1,7 +1,8 @@
 /*
  * The rr policy: one global FIFO of runnable vCPUs served by every pCPU, so
  * a vCPU migrates to whichever pCPU frees up first. With at most a few dozen
- * vCPUs a single queue under the scheduler lock is both fair and cheap.
+ * vCPUs a single queue is fair, but it is one lock (queue 0's, no
+ * per_cpu_queues) that every pick, put and wake under rr takes.
  * Slices are staggered (stagger=on): pCPU i's first slice is i/P of a slice
  * longer, so the pCPUs' slice ends stay spread over the slice instead of
  * all falling together, which would co-schedule a VM's vCPUs by accident

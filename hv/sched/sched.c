@@ -1,9 +1,32 @@
 /*
  * The vCPU state machine (NEW -> RUNNABLE <-> RUNNING -> BLOCKED -> RUNNABLE
  * ... -> DONE), co-run accounting and directed yield, over the policy's run
- * queue. One lock protects every entity's state and the queue; the wake and
- * kick paths set their flag first and take the lock second, and the
- * blocking path re-checks the flags under the lock, so no wake-up is lost.
+ * queues.
+ *
+ * Locking. There is no scheduler-wide lock. Each pCPU run queue has a lock
+ * (port.h; policies without per_cpu_queues, rr and gang, use queue 0's for
+ * their whole structure, so under them every pick, put and wake still
+ * serialises on that one lock). The rule:
+ *  - A RUNNABLE or RUNNING entity belongs to one queue (policy->rq_of) and
+ *    its state, queue links and policy fields change under that queue's
+ *    lock; sched_cpus[i].current under pCPU i's queue lock.
+ *  - A BLOCKED or NEW entity belongs to no queue. The one caller whose
+ *    compare-and-swap moves it to WAKING owns it, picks a queue
+ *    (policy->select_rq, read without locks), locks that queue alone and
+ *    queues it there: the remote-wake path takes only the target's lock.
+ *  - Two queue locks are taken in index order (sched_lock_also for the
+ *    policy's balancing, lock_pair for directed yield); a VM's accounting
+ *    lock is the innermost. Interrupts are off from the first lock to the
+ *    last unlock.
+ *  - The exit path takes only its own queue's lock (slice tick, put, pick);
+ *    notify and kick of a running or runnable vCPU take none for cfs.
+ * No wake-up is lost: the waker stores its flag (the kicked latch, or a
+ * pending interrupt) and then reads the state; the blocker publishes
+ * BLOCKED as the last write of the entity and then reads the flags; both
+ * with sequentially consistent accesses, so at least one sees the other,
+ * and whichever then wins BLOCKED -> WAKING queues the entity. Likewise an
+ * idle pCPU marks itself idle before it looks for work, and a waker looks
+ * for idle pCPUs after it queued the entity.
  */
 #include "sched.h"
 
@@ -50,21 +73,105 @@ int sched_init(const struct sched_params *p)
 
 uint64_t sched_slice_us(void) { return slice_us; }
 const struct sched_params *sched_params(void) { return &params; }
-
-uint64_t sched_tick_deadline(struct sched_cpu *cpu)
-{
-    uint64_t now = sched_port_now();
-    if (!policy->tick_deadline)
-        return now + sched_slice_cycles;
-    uint64_t f = sched_port_lock();
-    uint64_t d = policy->tick_deadline(cpu, now);
-    sched_port_unlock(f);
-    return d;
-}
 const char *sched_policy_name(void) { return policy ? policy->name : "none"; }
+
+/* ---- locks ---- */
+
+static unsigned rq_of_cpu(unsigned cpu) { return policy->per_cpu_queues ? cpu : 0; }
+static unsigned rq_of(const struct sched_entity *e)
+{
+    return policy->per_cpu_queues ? policy->rq_of(e) : 0;
+}
+
+static uint64_t lock_rq(unsigned q)
+{
+    uint64_t f = sched_port_irq_save();
+    sched_port_lock(q);
+    return f;
+}
+
+static void unlock_rq(unsigned q, uint64_t f)
+{
+    sched_port_unlock(q);
+    sched_port_irq_restore(f);
+}
+
+static void lock_pair(unsigned a, unsigned b)
+{
+    sched_port_lock(a < b ? a : b);
+    if (a != b)
+        sched_port_lock(a < b ? b : a);
+}
+
+static void unlock_pair(unsigned a, unsigned b)
+{
+    if (a != b)
+        sched_port_unlock(b);
+    sched_port_unlock(a);
+}
+
+/* Lock the queue that e belongs to (it may move while we wait); returns it. */
+static unsigned lock_entity(const struct sched_entity *e)
+{
+    for (;;) {
+        unsigned q = rq_of(e);
+        sched_port_lock(q);
+        if (rq_of(e) == q)
+            return q;
+        sched_port_unlock(q);
+    }
+}
+
+/* Holding mine, also lock the queue e belongs to; returns it. */
+static unsigned lock_entity_with(unsigned mine, const struct sched_entity *e)
+{
+    for (;;) {
+        unsigned q = rq_of(e);
+        lock_pair(mine, q);
+        if (rq_of(e) == q)
+            return q;
+        unlock_pair(mine, q);
+    }
+}
+
+int sched_lock_also(unsigned held, unsigned other)
+{
+    if (held < other) {
+        sched_port_lock(other);
+        return 0;
+    }
+    if (sched_port_trylock(other))
+        return 0;
+    sched_port_unlock(held);        /* keep the order: lower index first */
+    sched_port_lock(other);
+    sched_port_lock(held);
+    return 1;
+}
+
+void sched_unlock_also(unsigned other) { sched_port_unlock(other); }
+
+static unsigned nr_rq_locks(void) { return policy->per_cpu_queues ? sched_nr_cpus : 1; }
+
+uint64_t sched_lock_all(void)
+{
+    uint64_t f = sched_port_irq_save();
+    for (unsigned q = 0; q < nr_rq_locks(); q++)
+        sched_port_lock(q);
+    return f;
+}
+
+void sched_unlock_all(uint64_t flags)
+{
+    for (unsigned q = nr_rq_locks(); q-- > 0;)
+        sched_port_unlock(q);
+    sched_port_irq_restore(flags);
+}
+
+/* ---- groups and states ---- */
 
 void sched_group_add(struct sched_group *g)
 {
+    g->slot = sched_nr_groups;
     sched_groups[sched_nr_groups++] = g;
 }
 
@@ -81,7 +188,8 @@ void sched_entity_init(struct sched_entity *e, struct sched_group *g, unsigned i
 }
 
 /* Co-run skew: time some entity of the group ran while a sibling was
-   runnable but not running (what gang scheduling exists to avoid). */
+   runnable but not running (what gang scheduling exists to avoid). Under
+   the group's lock. */
 static void account_group(struct sched_group *g, uint64_t now)
 {
     if (g->nr_running && g->nr_runnable)
@@ -89,34 +197,50 @@ static void account_group(struct sched_group *g, uint64_t now)
     g->skew_since = now;
 }
 
-/* Called with the lock held, after any run-queue change for e. */
+/* With the lock of e's queue held (or e claimed as WAKING), after any
+   run-queue change for e. The new state is the last write: once it reads
+   BLOCKED another pCPU may claim e. */
 static void set_state(struct sched_entity *e, enum vcpu_state s)
 {
     uint64_t now = sched_port_now();
-    enum vcpu_state from = e->state;
+    enum vcpu_state from = sched_queue_state(e);
     struct sched_group *g = e->group;
 
     e->stats.state_cycles[from] += now - e->state_since;
     e->state_since = now;
+    sched_port_lock(SCHED_LOCK_GROUP(g->slot));
     account_group(g, now);
     g->nr_running -= from == VCPU_RUNNING;
     g->nr_runnable -= from == VCPU_RUNNABLE;
     g->nr_running += s == VCPU_RUNNING;
     g->nr_runnable += s == VCPU_RUNNABLE;
+    sched_port_unlock(SCHED_LOCK_GROUP(g->slot));
     if (s == VCPU_RUNNING)
         for (unsigned i = 0; i < sched_nr_groups; i++)
-            if (sched_groups[i] != g && sched_groups[i]->nr_running)
-                sched_stats.cross_vm_overlaps++;
-    e->state = s;
+            if (sched_groups[i] != g && __atomic_load_n(&sched_groups[i]->nr_running, __ATOMIC_RELAXED))
+                SCHED_STAT_INC(cross_vm_overlaps);
     if (policy->state_changed)
         policy->state_changed(e, from, s);
+    __atomic_store_n(&e->state, s, __ATOMIC_SEQ_CST);
+}
+
+/* BLOCKED or NEW -> WAKING: 1 if this caller now owns e. */
+static int claim(struct sched_entity *e, enum vcpu_state from)
+{
+    enum vcpu_state expect = from;
+    if (!__atomic_compare_exchange_n(&e->state, &expect, VCPU_WAKING, 0,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return 0;
+    e->wake_from = from;
+    return 1;
 }
 
 static void wake_idle_pcpu(void)
 {
     unsigned me = sched_port_this_cpu();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* queued before we look */
     for (unsigned i = 0; i < sched_nr_cpus; i++) {
-        if (sched_cpus[i].idle && i != me) {
+        if (__atomic_load_n(&sched_cpus[i].idle, __ATOMIC_SEQ_CST) && i != me) {
             sched_port_poke(i);
             return;
         }
@@ -126,8 +250,9 @@ static void wake_idle_pcpu(void)
 void sched_wake_idle_all(void)
 {
     unsigned me = sched_port_this_cpu();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < sched_nr_cpus; i++)
-        if (sched_cpus[i].idle && i != me)
+        if (__atomic_load_n(&sched_cpus[i].idle, __ATOMIC_SEQ_CST) && i != me)
             sched_port_poke(i);
 }
 
@@ -139,21 +264,21 @@ void sched_force_resched(struct sched_cpu *cpu)
 static int any_idle_pcpu(void)
 {
     for (unsigned i = 0; i < sched_nr_cpus; i++)
-        if (sched_cpus[i].idle)
+        if (__atomic_load_n(&sched_cpus[i].idle, __ATOMIC_SEQ_CST))
             return 1;
     return 0;
 }
 
 /* Wake-up preemption (boost=on), like CFS gives a task that slept: with no
    idle pCPU, the pCPU whose entity has run longest gives way at once
-   instead of at its slice end. Policies with their own rules (gang) opt
-   out. */
+   instead of at its slice end. Policies with their own rules (gang, cfs)
+   opt out; the ones that use it have one lock for every pCPU, held. */
 static void preempt_for_wakeup(void)
 {
     struct sched_cpu *victim = 0;
     uint64_t oldest = UINT64_MAX;
 
-    if (policy->must_leave || any_idle_pcpu())
+    if (policy->must_leave || policy->per_cpu_queues || any_idle_pcpu())
         return;
     for (unsigned i = 0; i < sched_nr_cpus; i++) {
         struct sched_entity *cur = sched_cpus[i].current;
@@ -163,11 +288,12 @@ static void preempt_for_wakeup(void)
         }
     }
     if (victim) {
-        sched_stats.wakeup_preemptions++;
+        SCHED_STAT_INC(wakeup_preemptions);
         sched_force_resched(victim);
     }
 }
 
+/* Lock of e's queue held. */
 static void make_runnable(struct sched_entity *e, int front)
 {
     policy->enqueue(e, front);
@@ -175,76 +301,127 @@ static void make_runnable(struct sched_entity *e, int front)
     wake_idle_pcpu();
 }
 
-/* Lock held: move a queued entity to the front of its queue. */
+/* Lock of e's queue held: move a queued entity to the front of its queue. */
 static void to_front(struct sched_entity *e)
 {
     policy->remove(e);
     policy->enqueue(e, 1);
 }
 
+/* e is WAKING and ours: queue it where the policy wants it (or end it if
+   its VM finished meanwhile). Takes only the target queue's lock. */
+static void wake_claimed(struct sched_entity *e, int front)
+{
+    unsigned q = policy->per_cpu_queues ? policy->select_rq(e) : 0;
+    e->wake_rq = (int)q;
+    uint64_t f = lock_rq(q);
+    if (__atomic_load_n(&e->group->finished, __ATOMIC_SEQ_CST)) {
+        set_state(e, VCPU_DONE);
+    } else {
+        make_runnable(e, front);
+        if (front)
+            preempt_for_wakeup();
+    }
+    unlock_rq(q, f);
+}
+
 void sched_start(struct sched_entity *e)
 {
-    uint64_t f = sched_port_lock();
+    if (!claim(e, VCPU_NEW))
+        return;
     e->state_since = sched_port_now();
-    if (e->state == VCPU_NEW && !e->group->finished)
-        make_runnable(e, 0);
-    sched_port_unlock(f);
+    wake_claimed(e, 0);
 }
 
 void sched_notify(struct sched_entity *e, int kick)
 {
-    uint64_t f = sched_port_lock();
     __atomic_store_n(&e->notify, 1, __ATOMIC_SEQ_CST);
-    if (e->state == VCPU_BLOCKED) {
-        if (kick || irq_wakeable(e)) {
+    enum vcpu_state s = __atomic_load_n(&e->state, __ATOMIC_SEQ_CST);
+    int front = boost && !policy->own_wakeup;
+
+    if (s == VCPU_BLOCKED) {
+        if ((kick || irq_wakeable(e)) && claim(e, VCPU_BLOCKED)) {
             /* This wake-up completes the HLT; the latch is spent on it. */
             __atomic_store_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
             if (kick)
                 e->kick_tsc = sched_port_now();
-            make_runnable(e, boost && !policy->own_wakeup);
-            if (boost && !policy->own_wakeup)
-                preempt_for_wakeup();
+            wake_claimed(e, front);
         }
-    } else if (e->state == VCPU_RUNNABLE && boost && !policy->own_wakeup) {
-        to_front(e);
-    } else if (e->state == VCPU_RUNNING && e->pcpu >= 0 &&
-               (unsigned)e->pcpu != sched_port_this_cpu()) {
-        sched_port_poke((unsigned)e->pcpu);
+    } else if (s == VCPU_RUNNABLE && front) {
+        uint64_t f = sched_port_irq_save();
+        unsigned q = lock_entity(e);
+        if (e->state == VCPU_RUNNABLE)
+            to_front(e);
+        unlock_rq(q, f);
+    } else if (s == VCPU_RUNNING) {
+        int cpu = __atomic_load_n(&e->pcpu, __ATOMIC_SEQ_CST);
+        if (cpu >= 0 && (unsigned)cpu != sched_port_this_cpu())
+            sched_port_poke((unsigned)cpu);
     }
-    sched_port_unlock(f);
+}
+
+/* One member of a finished VM: out of its queue, or poked off its pCPU. */
+static void finish_entity(struct sched_entity *e)
+{
+    for (;;) {
+        enum vcpu_state s = __atomic_load_n(&e->state, __ATOMIC_SEQ_CST);
+        if (s == VCPU_DONE)
+            return;
+        if (s == VCPU_WAKING) {         /* its waker sees finished soon */
+            __asm__ volatile("pause");
+            continue;
+        }
+        if ((s == VCPU_BLOCKED || s == VCPU_NEW) && !claim(e, s))
+            continue;
+        uint64_t f = sched_port_irq_save();
+        unsigned q = lock_entity(e);
+        if (s == VCPU_RUNNABLE || s == VCPU_RUNNING) {
+            if (e->state != s) {        /* it moved before we locked */
+                unlock_rq(q, f);
+                continue;
+            }
+        }
+        if (s == VCPU_RUNNING) {
+            __atomic_store_n(&e->notify, 1, __ATOMIC_SEQ_CST);
+            if (e->pcpu >= 0 && (unsigned)e->pcpu != sched_port_this_cpu())
+                sched_port_poke((unsigned)e->pcpu);
+        } else {
+            if (s == VCPU_RUNNABLE)
+                policy->remove(e);
+            set_state(e, VCPU_DONE);
+        }
+        unlock_rq(q, f);
+        return;
+    }
 }
 
 void sched_group_finish(struct sched_group *g)
 {
-    uint64_t f = sched_port_lock();
-    g->finished = 1;
-    for (unsigned i = 0; i < g->nr; i++) {
-        struct sched_entity *e = g->members[i];
-        if (e->state == VCPU_RUNNABLE)
-            policy->remove(e);
-        if (e->state == VCPU_RUNNING) {
-            e->notify = 1;
-            if (e->pcpu >= 0 && (unsigned)e->pcpu != sched_port_this_cpu())
-                sched_port_poke((unsigned)e->pcpu);
-        } else if (e->state != VCPU_DONE) {
-            set_state(e, VCPU_DONE);
-        }
-    }
-    sched_port_unlock(f);
+    __atomic_store_n(&g->finished, 1, __ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < g->nr; i++)
+        finish_entity(g->members[i]);
 }
+
+/* ---- yields (e runs on this pCPU, so its queue is stable) ---- */
 
 int sched_yield_to(struct sched_entity *e, struct sched_entity *target)
 {
     int yielded = 0;
-    uint64_t f = sched_port_lock();
-    if (target != e && target->state == VCPU_RUNNABLE) {
-        to_front(target);
-        e->stats.directed_yields++;
-        yielded = 1;
-    } else {
-        e->stats.yields_no_candidate++;
+    unsigned mine = rq_of(e);
+    if (target != e && __atomic_load_n(&target->state, __ATOMIC_SEQ_CST) == VCPU_RUNNABLE) {
+        uint64_t f = sched_port_irq_save();
+        unsigned q = lock_entity_with(mine, target);
+        if (target->state == VCPU_RUNNABLE) {
+            to_front(target);
+            yielded = 1;
+        }
+        unlock_pair(mine < q ? mine : q, mine < q ? q : mine);
+        sched_port_irq_restore(f);
     }
-    sched_port_unlock(f);
+    if (yielded)
+        e->stats.directed_yields++;
+    else
+        e->stats.yields_no_candidate++;
     return yielded;
 }
 
@@ -252,7 +429,7 @@ int sched_yield_to(struct sched_entity *e, struct sched_entity *target)
    vCPUs that are ready to run but preempted (here: RUNNABLE), and a vCPU
    that is itself in a pause loop only every other time it is considered
    (kvm_vcpu_eligible_for_directed_yield), since it is probably a waiter
-   too. */
+   too. With c's queue locked. */
 static int yield_candidate(struct sched_entity *c)
 {
     if (c->state != VCPU_RUNNABLE)
@@ -266,7 +443,7 @@ static int yield_candidate(struct sched_entity *c)
 
 int sched_kick_yield(struct sched_entity *e, struct sched_entity *target)
 {
-    if (!params.kick_yield || target->state != VCPU_RUNNABLE)
+    if (!params.kick_yield || __atomic_load_n(&target->state, __ATOMIC_SEQ_CST) != VCPU_RUNNABLE)
         return 0;
     int yielded = sched_yield_to(e, target);
     if (yielded)
@@ -277,34 +454,57 @@ int sched_kick_yield(struct sched_entity *e, struct sched_entity *target)
 int sched_yield_to_sibling(struct sched_entity *e)
 {
     struct sched_group *g = e->group;
+    unsigned mine = rq_of(e);
     int yielded = 0;
-    uint64_t f = sched_port_lock();
+    uint64_t f = sched_port_irq_save();
     /* From the sibling after the last one boosted, round the VM, so
        siblings take turns (KVM's last_boosted_vcpu). */
+    unsigned last = __atomic_load_n(&g->last_boosted, __ATOMIC_RELAXED);
     for (unsigned i = 1; i <= g->nr && !yielded; i++) {
-        unsigned idx = (g->last_boosted + i) % g->nr;
+        unsigned idx = (last + i) % g->nr;
         struct sched_entity *c = g->members[idx];
-        if (c != e && yield_candidate(c)) {
+        if (c == e || __atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != VCPU_RUNNABLE)
+            continue;
+        unsigned q = lock_entity_with(mine, c);
+        if (yield_candidate(c)) {
             to_front(c);
-            g->last_boosted = idx;
+            __atomic_store_n(&g->last_boosted, idx, __ATOMIC_RELAXED);
             yielded = 1;
         }
+        unlock_pair(mine < q ? mine : q, mine < q ? q : mine);
     }
     /* The yielder leaves its pCPU in a pause loop: until it runs again it
        is itself a poor target. */
+    sched_port_lock(mine);
     e->in_spin_loop = yielded;
     e->dy_eligible = 0;
+    sched_port_unlock(mine);
+    sched_port_irq_restore(f);
     if (yielded)
         e->stats.directed_yields++;
     else
         e->stats.yields_no_candidate++;
-    sched_port_unlock(f);
     return yielded;
+}
+
+/* ---- the run loop's side: only this pCPU's own queue lock ---- */
+
+uint64_t sched_tick_deadline(struct sched_cpu *cpu)
+{
+    uint64_t now = sched_port_now();
+    if (!policy->tick_deadline)
+        return now + sched_slice_cycles;
+    unsigned q = rq_of_cpu(cpu->index);
+    uint64_t f = lock_rq(q);
+    uint64_t d = policy->tick_deadline(cpu, now);
+    unlock_rq(q, f);
+    return d;
 }
 
 struct sched_entity *sched_pick(struct sched_cpu *cpu)
 {
-    uint64_t f = sched_port_lock();
+    unsigned q = rq_of_cpu(cpu->index);
+    uint64_t f = lock_rq(q);
     struct sched_entity *e = policy->pick(cpu);
     if (e) {
         uint64_t now = sched_port_now();
@@ -312,60 +512,75 @@ struct sched_entity *sched_pick(struct sched_cpu *cpu)
             pv_hist_add(&e->stats.kick_to_run, now - e->kick_tsc);
             e->kick_tsc = 0;
         }
-        set_state(e, VCPU_RUNNING);
         e->in_spin_loop = 0;
-        e->pcpu = (int)cpu->index;
+        __atomic_store_n(&e->pcpu, (int)cpu->index, __ATOMIC_SEQ_CST);
         e->stats.switches++;
         if (e->last_pcpu >= 0 && e->last_pcpu != (int)cpu->index)
             e->stats.migrations++;
         e->last_pcpu = (int)cpu->index;
         cpu->current = e;
+        set_state(e, VCPU_RUNNING);
     }
-    sched_port_unlock(f);
+    unlock_rq(q, f);
     return e;
 }
 
 void sched_put(struct sched_entity *e, enum sched_put_how how)
 {
-    uint64_t f = sched_port_lock();
     struct sched_cpu *cpu = &sched_cpus[e->pcpu];
+    unsigned q = rq_of(e);
+    int recheck = 0;
+    uint64_t f = lock_rq(q);
     if (cpu->current == e)
         cpu->current = 0;
-    e->pcpu = -1;
-    if (e->group->finished) {
+    __atomic_store_n(&e->pcpu, -1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->group->finished, __ATOMIC_SEQ_CST)) {
         set_state(e, VCPU_DONE);
     } else if (how == SCHED_PUT_BLOCK) {
 #ifdef PVHV_MUTANT_no_kicked_latch      /* planted bug: make test-mutants */
         __atomic_store_n(&e->kicked, 0, __ATOMIC_RELEASE);
 #endif
-        if (__atomic_exchange_n(&e->kicked, 0, __ATOMIC_ACQ_REL) || irq_wakeable(e))
+        if (__atomic_exchange_n(&e->kicked, 0, __ATOMIC_ACQ_REL) || irq_wakeable(e)) {
             make_runnable(e, 0);
-        else
-            set_state(e, VCPU_BLOCKED);
+        } else {
+            set_state(e, VCPU_BLOCKED);     /* others may claim e from here */
+            recheck = 1;
+        }
     } else {
         if (how == SCHED_PUT_PREEMPT)
             e->stats.preemptions++;
         make_runnable(e, 0);
     }
-    sched_port_unlock(f);
+    unlock_rq(q, f);
+    /* A kick or interrupt that came after our look but before BLOCKED was
+       published saw e still running: it is ours to act on. */
+    if (recheck && (__atomic_load_n(&e->kicked, __ATOMIC_SEQ_CST) || irq_wakeable(e)) &&
+        claim(e, VCPU_BLOCKED)) {
+        __atomic_store_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
+        wake_claimed(e, 0);
+    }
 }
 
 int sched_must_leave(struct sched_cpu *cpu, struct sched_entity *e)
 {
-    uint64_t f = sched_port_lock();
+    unsigned q = rq_of_cpu(cpu->index);
+    uint64_t f = lock_rq(q);
     int r = policy->must_leave ? policy->must_leave(cpu, e) : policy->has_runnable(cpu);
-    sched_port_unlock(f);
+    unlock_rq(q, f);
     return r;
 }
 
 int sched_idle_enter(struct sched_cpu *cpu)
 {
-    uint64_t f = sched_port_lock();
+    unsigned q = rq_of_cpu(cpu->index);
+    uint64_t f = lock_rq(q);
+    /* Idle before looking: a waker that queues after our look sees it. */
+    __atomic_store_n(&cpu->idle, 1, __ATOMIC_SEQ_CST);
     int work = policy->has_runnable(cpu);
-    if (!work)
-        cpu->idle = 1;
-    sched_port_unlock(f);
+    if (work)
+        __atomic_store_n(&cpu->idle, 0, __ATOMIC_SEQ_CST);
+    unlock_rq(q, f);
     return !work;
 }
 
-void sched_idle_exit(struct sched_cpu *cpu) { cpu->idle = 0; }
+void sched_idle_exit(struct sched_cpu *cpu) { __atomic_store_n(&cpu->idle, 0, __ATOMIC_SEQ_CST); }

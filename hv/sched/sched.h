@@ -25,6 +25,8 @@ enum vcpu_state {
     VCPU_RUNNING,
     VCPU_BLOCKED,      /* in HLT, waiting for a kick or an interrupt */
     VCPU_DONE,
+    VCPU_WAKING,       /* transient: claimed from BLOCKED or NEW by the one
+                          waker that will queue it (never in state_cycles) */
     VCPU_STATES
 };
 
@@ -41,12 +43,16 @@ struct sched_stats_entity {
     struct pv_hist kick_to_run; /* clock cycles from kick to running */
 };
 
-/* One schedulable vCPU. Fields marked "lock" change under the scheduler
-   lock only. */
+/* One schedulable vCPU. Fields marked "lock" change under the lock of the
+   entity's run queue only (see the locking rule at the top of sched.c). */
 struct sched_entity {
-    volatile enum vcpu_state state;   /* lock */
+    volatile enum vcpu_state state;   /* lock, but BLOCKED/NEW -> WAKING is
+                                         a compare-and-swap without it */
+    enum vcpu_state wake_from; /* while WAKING: the state it was claimed from */
+    int wake_rq;               /* while WAKING: the queue it is going to */
     uint64_t state_since;      /* clock of the last state change */
-    int pcpu;                  /* pCPU running it, or -1 */
+    volatile int pcpu;         /* pCPU running it, or -1 (set before RUNNING
+                                  is published, cleared before it ends) */
     int last_pcpu;             /* where it last ran, -1 if never */
     volatile int kicked;       /* PV_UNHALT latch: a kick before HLT is kept */
     volatile int notify;       /* the run loop must look before entering */
@@ -74,11 +80,12 @@ struct sched_entity {
 /* One VM: its entities and the co-run accounting. */
 struct sched_group {
     uint32_t id;
+    unsigned slot;             /* position in sched_groups (its lock) */
     int finished;              /* lock: no member may run again */
     unsigned nr;
     struct sched_entity *members[SCHED_GROUP_MAX];
-    unsigned nr_running, nr_runnable;   /* lock */
-    uint64_t coskew_cycles, skew_since;
+    unsigned nr_running, nr_runnable;   /* the group's own lock */
+    uint64_t coskew_cycles, skew_since; /* the group's own lock */
     unsigned last_boosted;     /* directed yield's round-robin position */
 };
 
@@ -86,12 +93,22 @@ struct sched_group {
 struct sched_cpu {
     unsigned index;
     volatile int idle;                 /* halted with nothing to run */
-    struct sched_entity *current;      /* lock */
+    struct sched_entity *current;      /* its queue's lock */
 };
 
-/* Run queue operations; all called with the scheduler lock held. */
+/* Run queue operations; each called with the lock of the queue it works on
+   held (with per_cpu_queues, pick/must_leave/has_runnable get cpu's own;
+   enqueue/remove get the entity's). */
 struct sched_policy {
     const char *name;
+    /* Each pCPU's queue has a lock of its own (cfs); without it one lock
+       covers the policy's whole structure (rr's FIFO, gang's turns). */
+    int per_cpu_queues;
+    /* per_cpu_queues: the queue whose lock covers e while RUNNABLE or
+       RUNNING, and the queue a waking or new e should join (read without
+       any lock; the core locks the answer and stores it in e->wake_rq). */
+    unsigned (*rq_of)(const struct sched_entity *e);
+    unsigned (*select_rq)(struct sched_entity *e);
     void (*init)(void);        /* optional: forget any earlier run */
     void (*enqueue)(struct sched_entity *e, int front);
     struct sched_entity *(*pick)(struct sched_cpu *cpu);
@@ -125,6 +142,8 @@ struct sched_stats {
     uint64_t idle_pulls;        /* cfs: vCPUs pulled by an idle pCPU */
 };
 extern struct sched_stats sched_stats;
+/* The counters are bumped under different locks: atomically. */
+#define SCHED_STAT_INC(field) __atomic_add_fetch(&sched_stats.field, 1, __ATOMIC_RELAXED)
 extern uint64_t sched_slice_cycles;
 extern struct sched_cpu sched_cpus[SCHED_MAX_CPUS];
 extern unsigned sched_nr_cpus;
@@ -156,6 +175,23 @@ uint64_t sched_slice_us(void);
 /* A VM's vCPUs, before any of them starts. */
 void sched_group_add(struct sched_group *g);
 void sched_entity_init(struct sched_entity *e, struct sched_group *g, unsigned index);
+
+/* For policies: e's state as the policy should read it (a WAKING entity
+   is still BLOCKED or NEW to it until it is queued). */
+static inline enum vcpu_state sched_queue_state(const struct sched_entity *e)
+{
+    return e->state == VCPU_WAKING ? e->wake_from : e->state;
+}
+/* For per_cpu_queues policies holding queue held's lock: take queue
+   other's too. Returns 1 if held's lock had to be dropped and retaken to
+   keep the lock order (what was read under it must be read again). */
+int sched_lock_also(unsigned held, unsigned other);
+void sched_unlock_also(unsigned other);
+/* Every run-queue lock, in order (the watchdog's consistent view of a
+   VM: while held, only BLOCKED -> WAKING claims happen, whose claimers
+   then wait). Off every hot path; returns the interrupt flags. */
+uint64_t sched_lock_all(void);
+void sched_unlock_all(uint64_t flags);
 
 /* For policies: make cpu leave its entity at the next exit. */
 void sched_force_resched(struct sched_cpu *cpu);

@@ -4,8 +4,8 @@
  * interrupt one can take; pvhv gives guests no timer, and only a VM's own
  * running vCPUs kick or interrupt it - can never run again, so it is
  * killed at once instead of at timeout=. A vCPU that stays blocked while
- * its wake-up is pending is a lost wake-up: sched_notify wakes it under the
- * lock right after the latch or vector is set, so seeing one for long is a
+ * its wake-up is pending is a lost wake-up: sched_notify wakes it right
+ * after the latch or vector is set, so seeing one for long is a
  * pvhv bug, and it is reported as one.
  */
 #include "watchdog.h"
@@ -32,7 +32,7 @@ enum sched_wd_verdict sched_watchdog_check(struct sched_group *g, uint64_t lost_
     if (g->id >= SCHED_MAX_GROUPS)
         return SCHED_WD_OK;
     uint64_t *since = pending_since[g->id];
-    uint64_t f = sched_port_lock();
+    uint64_t f = sched_lock_all();     /* a consistent view of the VM */
     uint64_t now = sched_port_now();
     for (unsigned i = 0; i < g->nr && !g->finished; i++) {
         struct sched_entity *e = g->members[i];
@@ -57,6 +57,6 @@ enum sched_wd_verdict sched_watchdog_check(struct sched_group *g, uint64_t lost_
         v = SCHED_WD_DEADLOCK;
         *r = (struct sched_wd_report){ blocked, 0, 0 };
     }
-    sched_port_unlock(f);
+    sched_unlock_all(f);
     return v;
 }

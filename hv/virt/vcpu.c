@@ -8,7 +8,7 @@
 
 const char *const vcpu_state_names[VCPU_STATES] = {
     [VCPU_NEW] = "new", [VCPU_RUNNABLE] = "runnable", [VCPU_RUNNING] = "running",
-    [VCPU_BLOCKED] = "blocked", [VCPU_DONE] = "done",
+    [VCPU_BLOCKED] = "blocked", [VCPU_DONE] = "done", [VCPU_WAKING] = "waking",
 };
 
 const char *const exit_reason_names[EXIT_COUNT] = {

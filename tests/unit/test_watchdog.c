@@ -29,8 +29,11 @@ uint64_t sched_port_now(void) { return now; }
 unsigned sched_port_this_cpu(void) { return 0; }
 void sched_port_poke(unsigned cpu) { (void)cpu; }
 void sched_port_resched(unsigned cpu) { (void)cpu; }
-uint64_t sched_port_lock(void) { return 0; }
-void sched_port_unlock(uint64_t flags) { (void)flags; }
+uint64_t sched_port_irq_save(void) { return 0; }
+void sched_port_irq_restore(uint64_t flags) { (void)flags; }
+void sched_port_lock(unsigned l) { (void)l; }
+int sched_port_trylock(unsigned l) { (void)l; return 1; }
+void sched_port_unlock(unsigned l) { (void)l; }
 
 static struct sched_group group;
 static struct sched_entity ents[VCPUS];

@@ -19,7 +19,6 @@ uint64_t now;
 unsigned cur_cpu;
 int need_resched[SCHED_MAX_CPUS];
 static unsigned pokes[SCHED_MAX_CPUS];
-static int lock_depth;
 int irq_ok[MAX_ENT * 4];     /* by entity slot: "IF set, vector pending" */
 
 uint64_t sched_port_now(void) { return now; }
@@ -31,17 +30,28 @@ void sched_port_resched(unsigned cpu)
     if (cpu != cur_cpu)
         pokes[cpu]++;
 }
-uint64_t sched_port_lock(void)
+/* The locking rule of sched.c, checked: locks only with interrupts off,
+   never twice, and (except by trylock) only above every lock held. */
+static int held[SCHED_LOCKS], irq_off;
+uint64_t sched_port_irq_save(void) { return (uint64_t)irq_off++; }
+void sched_port_irq_restore(uint64_t flags) { irq_off = (int)flags; }
+void sched_port_lock(unsigned l)
 {
-    assert_int_equal(lock_depth, 0);   /* the scheduler lock never nests */
-    lock_depth++;
-    return 0;
+    assert_true(l < SCHED_LOCKS && irq_off > 0);
+    for (unsigned i = l; i < SCHED_LOCKS; i++)
+        assert_int_equal(held[i], 0);
+    held[l] = 1;
 }
-void sched_port_unlock(uint64_t flags)
+int sched_port_trylock(unsigned l)
 {
-    (void)flags;
-    assert_int_equal(lock_depth, 1);
-    lock_depth--;
+    assert_true(l < SCHED_LOCKS && irq_off > 0 && !held[l]);
+    held[l] = 1;
+    return 1;
+}
+void sched_port_unlock(unsigned l)
+{
+    assert_int_equal(held[l], 1);
+    held[l] = 0;
 }
 
 /* ---- simulated VMs ---- */
