@@ -150,23 +150,6 @@ int sched_lock_also(unsigned held, unsigned other)
 
 void sched_unlock_also(unsigned other) { sched_port_unlock(other); }
 
-static unsigned nr_rq_locks(void) { return policy->per_cpu_queues ? sched_nr_cpus : 1; }
-
-uint64_t sched_lock_all(void)
-{
-    uint64_t f = sched_port_irq_save();
-    for (unsigned q = 0; q < nr_rq_locks(); q++)
-        sched_port_lock(q);
-    return f;
-}
-
-void sched_unlock_all(uint64_t flags)
-{
-    for (unsigned q = nr_rq_locks(); q-- > 0;)
-        sched_port_unlock(q);
-    sched_port_irq_restore(flags);
-}
-
 /* ---- groups and states ---- */
 
 void sched_group_add(struct sched_group *g)
@@ -214,6 +197,7 @@ static void set_state(struct sched_entity *e, enum vcpu_state s)
     g->nr_runnable -= from == VCPU_RUNNABLE;
     g->nr_running += s == VCPU_RUNNING;
     g->nr_runnable += s == VCPU_RUNNABLE;
+    __atomic_add_fetch(&g->gen, 1, __ATOMIC_SEQ_CST);
     sched_port_unlock(SCHED_LOCK_GROUP(g->slot));
     if (s == VCPU_RUNNING)
         for (unsigned i = 0; i < sched_nr_groups; i++)

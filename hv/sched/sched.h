@@ -86,6 +86,9 @@ struct sched_group {
     struct sched_entity *members[SCHED_GROUP_MAX];
     unsigned nr_running, nr_runnable;   /* the group's own lock */
     uint64_t coskew_cycles, skew_since; /* the group's own lock */
+    unsigned gen;              /* the group's own lock: bumped by every
+                                  member's state change (the watchdog's
+                                  lock-free snapshot) */
     unsigned last_boosted;     /* directed yield's round-robin position */
 };
 
@@ -187,11 +190,6 @@ static inline enum vcpu_state sched_queue_state(const struct sched_entity *e)
    keep the lock order (what was read under it must be read again). */
 int sched_lock_also(unsigned held, unsigned other);
 void sched_unlock_also(unsigned other);
-/* Every run-queue lock, in order (the watchdog's consistent view of a
-   VM: while held, only BLOCKED -> WAKING claims happen, whose claimers
-   then wait). Off every hot path; returns the interrupt flags. */
-uint64_t sched_lock_all(void);
-void sched_unlock_all(uint64_t flags);
 
 /* For policies: make cpu leave its entity at the next exit. */
 void sched_force_resched(struct sched_cpu *cpu);

@@ -32,16 +32,21 @@ enum sched_wd_verdict sched_watchdog_check(struct sched_group *g, uint64_t lost_
     if (g->id >= SCHED_MAX_GROUPS)
         return SCHED_WD_OK;
     uint64_t *since = pending_since[g->id];
-    uint64_t f = sched_lock_all();     /* a consistent view of the VM */
+    /* No lock (it runs on every HLT): the view is consistent if no member
+       changed state while we looked (g->gen). A claim to WAKING does not
+       count one, but only a running sibling or a pending flag makes one,
+       and both are seen. A VM whose states keep changing is alive. */
+    unsigned gen = __atomic_load_n(&g->gen, __ATOMIC_SEQ_CST);
     uint64_t now = sched_port_now();
     for (unsigned i = 0; i < g->nr && !g->finished; i++) {
         struct sched_entity *e = g->members[i];
         int kicked = __atomic_load_n(&e->kicked, __ATOMIC_ACQUIRE);
-        if (e->state == VCPU_RUNNING || e->state == VCPU_RUNNABLE)
+        enum vcpu_state st = __atomic_load_n(&e->state, __ATOMIC_SEQ_CST);
+        if (st == VCPU_RUNNING || st == VCPU_RUNNABLE || st == VCPU_WAKING)
             live++;
-        if (e->state != VCPU_BLOCKED || !(kicked || wakeable(e))) {
+        if (st != VCPU_BLOCKED || !(kicked || wakeable(e))) {
             since[i] = 0;
-            blocked += e->state == VCPU_BLOCKED;
+            blocked += st == VCPU_BLOCKED;
             continue;
         }
         blocked++;
@@ -53,10 +58,11 @@ enum sched_wd_verdict sched_watchdog_check(struct sched_group *g, uint64_t lost_
             *r = (struct sched_wd_report){ i, kicked, now - since[i] };
         }
     }
+    if (__atomic_load_n(&g->gen, __ATOMIC_SEQ_CST) != gen)
+        return SCHED_WD_OK;
     if (v == SCHED_WD_OK && !g->finished && !live && !pending && blocked) {
         v = SCHED_WD_DEADLOCK;
         *r = (struct sched_wd_report){ blocked, 0, 0 };
     }
-    sched_unlock_all(f);
     return v;
 }

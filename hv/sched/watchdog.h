@@ -21,7 +21,7 @@ struct sched_wd_report {
     uint64_t pending_cycles; /* LOST_WAKEUP: for how long it has been seen pending */
 };
 
-/* Takes every run-queue lock (sched_lock_all). A blocked entity whose kick latch is set, or
+/* Takes no lock (see watchdog.c). A blocked entity whose kick latch is set, or
    that may take an interrupt (irq_wakeable), is being woken: that must
    finish within lost_after cycles of the first check that saw it, else
    the verdict is LOST_WAKEUP. */
