@@ -50,6 +50,7 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_EXTRA_test_cfg   := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
+UNIT_EXTRA_test_tlb_hv := hv/pv/tlb_hv.c
 UNIT_EXTRA_test_cfg_table := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_cfg_readme := hv/cfg.c hv/cfg_values.c
 # The scheduler tests run the policies on the simulated machine in

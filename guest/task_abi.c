@@ -501,6 +501,21 @@ static enum guest_fail_code abi_run(unsigned cpu)
                hypercall4(PV_HC_LOCKINFO, li, PV_LOCKINFO_ENABLE | 2, 0, 0), -PV_EINVAL);
     expect_ret("LOCKINFO valid", hypercall4(PV_HC_LOCKINFO, li, PV_LOCKINFO_ENABLE, 0, 0), 0);
     expect_ret("LOCKINFO off", hypercall4(PV_HC_LOCKINFO, 0, 0, 0, 0), 0);
+    uint64_t nv = env.bi->nr_vcpus;
+    expect_ret("FLUSH_TLB target beyond vCPUs",
+               hypercall4(PV_HC_FLUSH_TLB, nv >= 64 ? 0 : 1ull << nv, 0, 0, 0),
+               nv >= 64 ? 0 : -PV_EINVAL);
+    expect_ret("FLUSH_TLB bit 63", hypercall4(PV_HC_FLUSH_TLB, 1ull << 63 | 1, 0, 0, 0),
+               nv >= 64 ? 2 : -PV_EINVAL);
+    expect_ret("FLUSH_TLB every bit", hypercall4(PV_HC_FLUSH_TLB, ~0ull, 0, 0, 0),
+               nv >= 64 ? (long)nv : -PV_EINVAL);
+    expect_ret("FLUSH_TLB unknown flags", hypercall4(PV_HC_FLUSH_TLB, 1, 1, 0, 0), -PV_EINVAL);
+    expect_ret("FLUSH_TLB flag bit 63", hypercall4(PV_HC_FLUSH_TLB, 1, 1ull << 63, 0, 0),
+               -PV_EINVAL);
+    expect_ret("FLUSH_TLB nobody", hypercall4(PV_HC_FLUSH_TLB, 0, 0, 0, 0), 0);
+    /* Its own flag is consumed on the way back in, so each call sets it anew. */
+    expect_ret("FLUSH_TLB itself", hypercall4(PV_HC_FLUSH_TLB, 1, 0, 0, 0), 1);
+    expect_ret("FLUSH_TLB itself again", hypercall4(PV_HC_FLUSH_TLB, 1, 0, 0, 0), 1);
     expect_gp_on_wrmsr("steal time misaligned GPA", PV_MSR_STEAL_TIME,
                        (area + 8) | PV_STEAL_TIME_ENABLE);
     expect_gp_on_wrmsr("steal time GPA outside RAM", PV_MSR_STEAL_TIME,
@@ -530,6 +545,7 @@ static enum guest_fail_code abi_run(unsigned cpu)
     /* Ring 3 may not call: not even to end the VM (a code the VM_DONE
        below would report as a failure if it got through). */
     expect_ret("KICK_CPU from ring 3", user_hypercall(PV_HC_KICK_CPU, 1, 0), -PV_EPERM);
+    expect_ret("FLUSH_TLB from ring 3", user_hypercall(PV_HC_FLUSH_TLB, 1, 0), -PV_EPERM);
     expect_ret("VM_DONE from ring 3", user_hypercall(PV_HC_VM_DONE, FAIL_VIOLATIONS, 0), -PV_EPERM);
 
     n = pv_snprintf(json, sizeof(json),

@@ -2,7 +2,7 @@
  * tlbstress (DESIGN §6, §9): writer vCPUs keep remapping the pages of a
  * shared window to fresh frames and shoot the old translations down
  * (tlb=native: IPI everyone and wait; tlb=pv: leave preempted vCPUs to the
- * hypervisor); reader vCPUs keep reading through the window and count every
+ * hypervisor; tlb=hv: one hypercall flushes them all); reader vCPUs keep reading through the window and count every
  * read that went through a translation a completed shootdown had removed.
  */
 #include "tasks.h"
@@ -94,9 +94,10 @@ static void configure(void)
 
     cfg.asked = TLB_PV;
     if (cfg_str("tlb", name, sizeof(name)) >= 0) {
-        if (strcmp(name, "native") && strcmp(name, "pv"))
-            cfg_bad("tlb", name, "allowed: native, pv");
-        cfg.asked = strcmp(name, "native") ? TLB_PV : TLB_NATIVE;
+        if (strcmp(name, "native") && strcmp(name, "pv") && strcmp(name, "hv"))
+            cfg_bad("tlb", name, "allowed: native, pv, hv");
+        cfg.asked = !strcmp(name, "native") ? TLB_NATIVE
+                  : !strcmp(name, "hv") ? TLB_HV : TLB_PV;
     }
     cfg.pages = (unsigned)cfg_u64("tlb_pages", PV_OPT_TLB_PAGES, 1, VMM_WINDOW_PAGES);
     cfg.writers = (unsigned)cfg_u64("tlb_writers", PV_OPT_TLB_WRITERS, 1, TS_MAX_WRITERS);
@@ -271,11 +272,13 @@ static void report_vcpu(unsigned cpu, struct ts_vcpu *me)
     c = (size_t)(a + b) >= n ? 0 : pv_snprintf(me->json + a + b,
                     n - (size_t)(a + b),
                     ",\"ipis_sent\":%lu,\"targets_skipped\":%lu,"
-                    "\"deferred_flushes\":%lu%s,"
+                    "\"handed_over\":%lu,\"deferred_flushes\":%lu,"
+                    "\"hv_targets\":%lu,\"hv_flushes\":%lu%s,"
                     "\"deferred_flushes_received\":%lu,\"flush_irqs\":%lu,"
                     "\"reads\":%lu,\"stale_reads\":%lu}",
-                    me->fl.ipis_sent, me->fl.targets_skipped,
-                    me->fl.deferred_flushes, wait_fields(&me->fl.wait),
+                    me->fl.ipis_sent, me->fl.targets_skipped, me->fl.handed_over,
+                    me->fl.deferred_flushes, me->fl.hv_targets, me->fl.hv_flushes,
+                    wait_fields(&me->fl.wait),
                     tlbflush_deferred_received(cpu),
                     tlbflush_irqs(cpu), me->reads, me->stale_reads);
     if ((size_t)(a + b + c) >= n)
@@ -315,6 +318,9 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
         fl.ipis_sent += vcpus[i].fl.ipis_sent;
         fl.targets_skipped += vcpus[i].fl.targets_skipped;
         fl.deferred_flushes += vcpus[i].fl.deferred_flushes;
+        fl.handed_over += vcpus[i].fl.handed_over;
+        fl.hv_targets += vcpus[i].fl.hv_targets;
+        fl.hv_flushes += vcpus[i].fl.hv_flushes;
         tlbwait_add(&fl.wait, &vcpus[i].fl.wait);
         reads += vcpus[i].reads;
         stale += vcpus[i].stale_reads;
@@ -329,10 +335,12 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
     c = (size_t)(a + b) >= cap ? 0 : pv_snprintf(sum->json + a + b,
                     cap - (size_t)(a + b),
                     ",\"ipis_sent\":%lu,\"targets_skipped\":%lu,"
-                    "\"deferred_flushes\":%lu%s,\"reads\":%lu,"
+                    "\"handed_over\":%lu,\"deferred_flushes\":%lu,"
+                    "\"hv_targets\":%lu,\"hv_flushes\":%lu%s,\"reads\":%lu,"
                     "\"stale_reads\":%lu,\"elapsed_cycles\":%lu,"
                     "\"tsc_hz\":%lu}",
-                    fl.ipis_sent, fl.targets_skipped, fl.deferred_flushes,
+                    fl.ipis_sent, fl.targets_skipped, fl.handed_over,
+                    fl.deferred_flushes, fl.hv_targets, fl.hv_flushes,
                     wait_fields(&fl.wait), reads, stale, elapsed, hz);
     if ((size_t)(a + b + c) < cap)
         report_json(sum->json, (size_t)(a + b + c));

@@ -75,7 +75,7 @@ static const struct key keys[] = {
     { "fuzz_ops", K_UINT, 0, 1000000000ull, 0, "10000", "operations (task=fuzz)",
       F(fuzz_ops) },
     { "seed", K_UINT, 0, UINT64_MAX, 0, PV_OPT_STR(PV_OPT_SEED), 0, F(seed) },
-    { "tlb", K_WORD, 0, 0, "native|pv", "pv", 0, F(tlb) },
+    { "tlb", K_WORD, 0, 0, "native|pv|hv", "pv", 0, F(tlb) },
     { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
     { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, PV_OPT_STR(PV_OPT_TLB_WRITERS),
       "writer vCPUs", F(tlb_writers) },

@@ -29,6 +29,7 @@ static const char *const hc_names[HC_STAT_COUNT] = {
     [HC_STAT_SCHED_YIELD] = "sched_yield", [HC_STAT_VCPU_START] = "vcpu_start",
     [HC_STAT_REPORT] = "report", [HC_STAT_VM_DONE] = "vm_done",
     [HC_STAT_CONSOLE_WRITE] = "console_write", [HC_STAT_LOCKINFO] = "lockinfo",
+    [HC_STAT_FLUSH_TLB] = "flush_tlb",
     [HC_STAT_INVALID] = "invalid",
 };
 
@@ -168,6 +169,10 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "io_ignored", s->io_ignored);
     json_u64(&j, "tlb_flushes_on_entry", s->tlb_flushes_on_entry);
     json_u64(&j, "guest_tlb_flushes", s->guest_tlb_flushes);
+    json_u64(&j, "tlb_hv_requested", s->tlb_hv_requested);
+    json_u64(&j, "tlb_hv_flushes", s->tlb_hv_flushes);
+    json_u64(&j, "tlb_hv_forced_exits", s->tlb_hv_forced_exits);
+    json_u64(&j, "tlb_hv_wait_cycles", s->tlb_hv_wait_cycles);
     json_u64(&j, "pause_exits", s->pause_exits);
     json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
     json_u64(&j, "lhp", s->lhp);

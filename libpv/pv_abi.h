@@ -22,6 +22,8 @@
 #define PV_FEATURE_PV_TLB_FLUSH   9  /* KVM_FEATURE_PV_TLB_FLUSH */
 #define PV_FEATURE_PV_SEND_IPI    11 /* KVM_FEATURE_PV_SEND_IPI */
 #define PV_FEATURE_PV_SCHED_YIELD 13 /* KVM_FEATURE_PV_SCHED_YIELD */
+/* pvhv's own features: bits 28-31, which KVM leaves unused. */
+#define PV_FEATURE_HV_TLB_FLUSH   28 /* PV_HC_FLUSH_TLB below */
 
 /* ---- Hypercalls ----------------------------------------------------------- */
 /*
@@ -45,6 +47,18 @@
 #define PV_HC_LOCKINFO      (PV_HC_BASE + 5) /* RBX = GPA of the calling vCPU's
                                                 struct pv_lockinfo, RCX = flags
                                                 (PV_LOCKINFO_ENABLE or 0) */
+#define PV_HC_FLUSH_TLB     (PV_HC_BASE + 6) /* RBX = mask of vCPU ids (bit i:
+                                                vCPU i, all below nr_vcpus),
+                                                RCX = flags (0). Returns once
+                                                every vCPU in the mask will
+                                                flush its whole guest TLB
+                                                before it next runs guest code
+                                                (the caller: before this
+                                                returns to it); RAX = how many
+                                                of them had no such flush
+                                                pending yet. Like Hyper-V's
+                                                HvFlushVirtualAddressSpace
+                                                with all address spaces. */
 
 /* Errors returned in RAX, negated (KVM's values). */
 #define PV_EPERM      1

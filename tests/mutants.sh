@@ -16,6 +16,7 @@ TURN=""
 # name | mechanism | planted bug | test (unit:<binary> or a pytest node id)
 MUTANTS=(
 "skip_entry_flush|deferred pv TLB flush on entry|steal_on_enter() sees FLUSH_TLB but never asks the backend to flush|unit:test_steal"
+"skip_hv_flush|tlb=hv flush before entry|tlb_hv_before_entry() never consumes the flag nor asks the backend to flush|unit:test_tlb_hv"
 "lose_steal_update|steal time|steal_on_enter() never writes the steal field|unit:test_steal"
 "accept_bad_key|option validation|slice= out of range is accepted|unit:test_cfg_table"
 "skip_kick|pv unhalt (KICK_CPU)|KICK_CPU counts the kick but neither latches nor wakes the target|tests/system/test_lockstress.py::test_pvticket_overcommit_halts_and_kicks_add_up"

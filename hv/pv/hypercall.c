@@ -11,6 +11,7 @@
 #include "pv_abi.h"
 #include "pvstring.h"
 #include "lockinfo.h"
+#include "tlb_hv.h"
 #include "../core/console.h"
 #ifdef PVHV_MUTANT_start_race
 #include "../core/time.h"
@@ -33,7 +34,7 @@ uint32_t pv_features(void)
 {
     return (1u << PV_FEATURE_PV_UNHALT) | (1u << PV_FEATURE_PV_SEND_IPI) |
            (1u << PV_FEATURE_PV_SCHED_YIELD) | (1u << PV_FEATURE_STEAL_TIME) |
-           (1u << PV_FEATURE_PV_TLB_FLUSH);
+           (1u << PV_FEATURE_PV_TLB_FLUSH) | (1u << PV_FEATURE_HV_TLB_FLUSH);
 }
 
 static struct vcpu *target_vcpu(struct vcpu *v, uint64_t apic_id)
@@ -228,6 +229,10 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     case PV_HC_LOCKINFO:
         v->stats.hypercalls[HC_STAT_LOCKINFO]++;
         ret = lockinfo_register(v, r->rbx, r->rcx);
+        break;
+    case PV_HC_FLUSH_TLB:
+        v->stats.hypercalls[HC_STAT_FLUSH_TLB]++;
+        ret = tlb_hv_flush(v, r->rbx, r->rcx);
         break;
     case PV_HC_VM_DONE:
         v->stats.hypercalls[HC_STAT_VM_DONE]++;

@@ -7,6 +7,7 @@
 #include "hypercall.h"
 #include "lockinfo.h"
 #include "steal.h"
+#include "tlb_hv.h"
 
 /* Taken off while runnable: count lock-holder/waiter preemptions from the
    guest's lockinfo page, then mark the steal-time area preempted. */
@@ -22,6 +23,7 @@ const struct virt_pv_ops pv_kvm_ops = {
     .steal_msr_read = steal_msr_read,
     .steal_msr_write = steal_msr_write,
     .vcpu_load = steal_on_enter,
+    .vcpu_entry = tlb_hv_before_entry,
     .vcpu_preempted = vcpu_preempted,
     .vcpu_holds_lock = lockinfo_holds_lock,
 };

@@ -28,6 +28,7 @@ struct virt_pv_ops {
     uint64_t (*steal_msr_read)(const struct vcpu *v);
     int (*steal_msr_write)(struct vcpu *v, uint64_t val);   /* -1: #GP */
     void (*vcpu_load)(struct vcpu *v);         /* before a slice's first entry */
+    void (*vcpu_entry)(struct vcpu *v);        /* before every entry, run_seq odd */
     void (*vcpu_preempted)(struct vcpu *v);    /* taken off while runnable */
     int (*vcpu_holds_lock)(const struct vcpu *v); /* its lockinfo page says so */
 };

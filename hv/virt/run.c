@@ -127,7 +127,13 @@ static void run_vcpu(struct percpu *cpu, struct vcpu *v)
             break;
         }
         virt_deliver_events(v);
+        /* run_seq odd from here to after the exit: a tlb=hv caller that
+           sees it odd pokes and waits; one that sees it even knows the
+           flag is read below before the entry (hv/pv/tlb_hv.c). */
+        __atomic_add_fetch(&v->run_seq, 1, __ATOMIC_SEQ_CST);
+        virt_pv->vcpu_entry(v);
         virt->vcpu_run(v, &e);
+        __atomic_add_fetch(&v->run_seq, 1, __ATOMIC_SEQ_CST);
         act = virt_handle_exit(v, &e);
         if (act != ACT_CONTINUE)
             break;

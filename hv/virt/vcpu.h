@@ -20,7 +20,7 @@ struct vcpu_regs {
 
 enum hc_stat {
     HC_STAT_KICK_CPU, HC_STAT_SEND_IPI, HC_STAT_SCHED_YIELD, HC_STAT_VCPU_START,
-    HC_STAT_REPORT, HC_STAT_VM_DONE, HC_STAT_CONSOLE_WRITE, HC_STAT_LOCKINFO, HC_STAT_INVALID,
+    HC_STAT_REPORT, HC_STAT_VM_DONE, HC_STAT_CONSOLE_WRITE, HC_STAT_LOCKINFO, HC_STAT_FLUSH_TLB, HC_STAT_INVALID,
     HC_STAT_COUNT
 };
 
@@ -32,6 +32,10 @@ struct vcpu_stats {
     uint64_t io_ignored;       /* port I/O outside the emulated COM1 */
     uint64_t tlb_flushes_on_entry; /* deferred pv flushes done at entry */
     uint64_t guest_tlb_flushes; /* INVVPID/INVEPT (VMX) or TLB_CONTROL flush (SVM) at entry */
+    uint64_t tlb_hv_requested; /* tlb=hv: FLUSH_TLB hypercalls that newly flagged it */
+    uint64_t tlb_hv_flushes;   /* tlb=hv: flags consumed before an entry */
+    uint64_t tlb_hv_forced_exits; /* tlb=hv: pokes while it was in guest mode */
+    uint64_t tlb_hv_wait_cycles;  /* tlb=hv, as caller: waiting for targets' exits */
     uint64_t ple_exits;        /* pause loops detected (yields: se.stats) */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
@@ -67,6 +71,9 @@ struct vcpu {
     uint32_t pause_count;      /* software PLE: PAUSE exits in the window */
     uint32_t ple_window;       /* hardware PLE: this vCPU's window (ple.c) */
     int ple_window_dirty;      /* the backend must write it before entry */
+    uint32_t tlb_hv_flush;     /* tlb=hv: flush before the next entry (pv/tlb_hv.c) */
+    uint64_t run_seq;          /* odd from just before the flush check to
+                                  after the exit (hv/virt/run.c): maybe in guest */
     struct vcpu_stats stats;
 };
 
