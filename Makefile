@@ -212,7 +212,7 @@ clean:
 # bench-tcg, bench-tcg-quick are QEMU TCG sweeps (functional, not faithful).
 # BENCH_ARGS adds options, e.g. BENCH_ARGS='--jobs 1 --out results/mine'.
 BENCH_ARGS ?=
-.PHONY: bench bench-quick bench-large bench-sched bench-tcg bench-tcg-quick
+.PHONY: bench bench-quick bench-large bench-sched bench-tlb bench-tcg bench-tcg-quick
 
 bench: deps all
 	$(PY) tools/bench.py tools/bench/default.matrix $(BENCH_ARGS)
@@ -225,6 +225,9 @@ bench-large: deps all
 
 bench-sched: deps all
 	$(PY) tools/bench.py tools/bench/sched.matrix $(BENCH_ARGS)
+
+bench-tlb: deps all
+	$(PY) tools/bench.py tools/bench/tlb.matrix $(BENCH_ARGS)
 
 bench-tcg: deps all
 	$(PY) tools/bench.py tools/bench/tcg.matrix $(BENCH_ARGS)

@@ -249,6 +249,13 @@ def test_shipped_matrices_parse():
         assert {"off", "on"} <= dims["ple"] and {"native", "pv"} <= dims["tlb"]
 
 
+def test_tlb_matrix_has_every_flush_kind():
+    m = bench_matrix.load(REPO / "tools" / "bench" / "tlb.matrix")
+    assert m.name == "tlb" and m.emu == "bochs" and m.pcpus == 4
+    (e,) = m.experiments
+    assert e.overcommit == [1, 2, 3] and e.dims["tlb"] == ["native", "pv", "hv"]
+
+
 # --- speed-up and efficiency --------------------------------------------------
 
 def synth(config, k, values, lock, ple="off", status="pass"):
