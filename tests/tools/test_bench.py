@@ -254,6 +254,7 @@ def test_tlb_matrix_has_every_flush_kind():
     assert m.name == "tlb" and m.emu == "bochs" and m.pcpus == 4
     (e,) = m.experiments
     assert e.overcommit == [1, 2, 3] and e.dims["tlb"] == ["native", "pv", "hv"]
+    assert e.dims["sched"] == ["cfs", "rr"]
 
 
 # --- speed-up and efficiency --------------------------------------------------
