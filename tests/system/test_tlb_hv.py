@@ -97,7 +97,9 @@ def test_hv_flush_counts_add_up(shared_boot, backend, vms):
             assert deferred == on_entry, f"vm {vm}: guest {deferred} hv {on_entry}\n{run.context()}"
         for r in h:
             assert r["tlb_hv_requested"] == r["tlb_hv_flushes"], r
-            # Requests coalesce (an aborted entry keeps the backend's pending
-            # flush for the next one), so only pv's count is a lower bound.
-            assert r["guest_tlb_flushes"] >= r["tlb_flushes_on_entry"], r
-            assert r["guest_tlb_flushes"] > 0 or r["tlb_hv_flushes"] == 0, r
+            # Requests coalesce: an entry that aborts (EXIT_NONE) keeps the
+            # backend's pending flush, and a flag consumed before the next
+            # attempt adds a request but no flush (seen under QEMU: 13 pv
+            # flushes on entry, 12 executed). So no count bounds another.
+            assert r["guest_tlb_flushes"] > 0 or \
+                r["tlb_hv_flushes"] + r["tlb_flushes_on_entry"] == 0, r
