@@ -63,6 +63,7 @@ struct cfg {
     enum cfg_crash crash;
     uint64_t crash_vm;
     uint64_t timeout_ms;
+    uint64_t console_budget;   /* guest console bytes printed per VM */
     int trace;                 /* trace=on: scheduling events per pCPU */
     uint64_t trace_events;     /* per-pCPU trace buffer, in events */
     char backend[8];

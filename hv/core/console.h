@@ -9,6 +9,10 @@
 
 void serial_init(void);
 void console_write(const char *s, size_t len);   /* one locked write */
+/* The same with interrupts left on (the caller's IF=1; no interrupt
+   handler prints): for guest text, so no pCPU serves a VM's output with
+   interrupts off. */
+void console_write_irqs_on(const char *s, size_t len);
 void hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Lock-free output for panic paths (may interleave, never deadlocks). */
 void console_write_unlocked(const char *s, size_t len);

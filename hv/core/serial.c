@@ -89,6 +89,13 @@ void console_write(const char *s, size_t len)
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
+void console_write_irqs_on(const char *s, size_t len)
+{
+    spin_lock(&console_lock);
+    console_write_unlocked(s, len);
+    spin_unlock(&console_lock);
+}
+
 void serial_drain(void)
 {
     for (int i = 0; i < UART_SPIN_LIMIT; i++)

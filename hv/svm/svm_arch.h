@@ -57,6 +57,7 @@
 #define INTERCEPT_CLGI          (1u << 5)
 #define INTERCEPT_SKINIT        (1u << 6)
 #define INTERCEPT_MONITOR       (1u << 10)
+#define INTERCEPT_WBINVD        (1u << 9)
 #define INTERCEPT_MWAIT         (1u << 11)
 #define INTERCEPT_XSETBV        (1u << 13)
 
@@ -129,6 +130,7 @@
 #define SVM_EXIT_CLGI           0x085
 #define SVM_EXIT_SKINIT         0x086
 #define SVM_EXIT_MONITOR        0x08A
+#define SVM_EXIT_WBINVD         0x089
 #define SVM_EXIT_MWAIT          0x08B
 #define SVM_EXIT_XSETBV         0x08D
 #define SVM_EXIT_NPF            0x400
@@ -143,6 +145,7 @@
 #define INSN_LEN_CPUID          2
 #define INSN_LEN_INVD           2
 #define INSN_LEN_MSR            2
+#define INSN_LEN_WBINVD         2
 #define OPCODE_HLT              0xF4
 
 #define EXITINFO1_MSR_WRITE     1

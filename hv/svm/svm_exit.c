@@ -179,6 +179,9 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
     case SVM_EXIT_SHUTDOWN:
         e->reason = EXIT_SHUTDOWN;
         break;
+    case SVM_EXIT_WBINVD:
+        insn_exit(v, vmcb, e, EXIT_WBINVD, INSN_LEN_WBINVD);
+        break;
     case SVM_EXIT_VMMCALL:
         insn_exit(v, vmcb, e, EXIT_HYPERCALL, INSN_LEN_VMMCALL);
         e->cpl = vmcb->save.cpl;

@@ -46,7 +46,7 @@ int svm_vcpu_init(struct vcpu *v)
     vmcb->control.intercept_misc2 =
         INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
         INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_MONITOR |
-        INTERCEPT_MWAIT | INTERCEPT_XSETBV;
+        INTERCEPT_MWAIT | INTERCEPT_XSETBV | INTERCEPT_WBINVD;
     /* ple=on: with the pause filter only the ple_window-th PAUSE (within
        ple_gap cycles of each other, with the threshold) exits; without it
        every PAUSE exits and hv/virt/exit.c filters in software. The values

@@ -141,6 +141,16 @@ static enum exit_action handle_exception(struct vcpu *v, struct vexit *e)
     return ACT_CONTINUE;
 }
 
+/* WBINVD writes back and empties every cache of the pCPU, the lines of
+   the host and of other VMs too, for as long as that takes (issue 13
+   item 9). A guest with no device doing DMA has nothing it could need it
+   for, so it is skipped, as KVM does without non-coherent DMA. */
+static enum exit_action handle_wbinvd(struct vcpu *v, struct vexit *e)
+{
+    vcpu_skip_insn(v, e);
+    return ACT_CONTINUE;
+}
+
 static enum exit_action handle_entry_fail(struct vcpu *v, struct vexit *e)
 {
     char why[160];
@@ -173,6 +183,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_CR_ACCESS] = handle_nothing,     /* the backend emulated the write */
     [EXIT_EXCEPTION] = handle_exception,
     [EXIT_INVD] = handle_invd,
+    [EXIT_WBINVD] = handle_wbinvd,
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

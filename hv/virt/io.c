@@ -1,7 +1,10 @@
 /*
  * Port I/O from guests. Only the guest's COM1 is emulated (enough of a
  * 16550 for a polling driver); bytes are gathered per vCPU and printed as
- * whole "[vmX.vcpuY] ..." lines. Every other port reads as all ones and
+ * whole "[vmX.vcpuY] ..." lines, with interrupts on (a line is up to 200
+ * bytes, ~17 ms at 115200 baud), and only the first console_budget= bytes
+ * of each VM (the rest are counted in the vm record's console_dropped, so
+ * no VM can keep the serial line, and the pCPUs waiting for it, busy). Every other port reads as all ones and
  * ignores writes: a guest must never reach a host device (the isa-debug-exit
  * port would end the whole run).
  */
@@ -10,6 +13,7 @@
 #include "pv_abi.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "fmt.h"
 #include "../core/console.h"
 
 #define UART_THR        0
@@ -20,14 +24,34 @@
 
 static void flush_line(struct vcpu *v)
 {
+    char buf[VCPU_CONSOLE_LINE + 32];
     v->line[v->line_len] = '\0';
-    hv_printf("[vm%u.vcpu%u] %s\n", v->vm->id, v->id, v->line);
+    int n = pv_snprintf(buf, sizeof(buf), "[vm%u.vcpu%u] %s\n", v->vm->id, v->id, v->line);
+    console_write_irqs_on(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
     v->line_len = 0;
+}
+
+/* Takes one byte of the VM's budget; 0 once it is spent (said once). */
+static int console_take(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    uint64_t used = __atomic_fetch_add(&vm->console_used, 1, __ATOMIC_RELAXED);
+    if (used < vm->console_budget)
+        return 1;
+    __atomic_fetch_add(&vm->console_dropped, 1, __ATOMIC_RELAXED);
+    if (used == vm->console_budget) {
+        if (v->line_len)
+            flush_line(v);
+        hv_printf("pvhv: vm%u spent its console_budget of %lu bytes; further guest text "
+                  "is dropped and counted (vm record console_dropped)\n", vm->id,
+                  vm->console_budget);
+    }
+    return 0;
 }
 
 void console_guest_byte(struct vcpu *v, char c)
 {
-    if (c == '\r')
+    if (c == '\r' || !console_take(v))
         return;
     if (c == '\n') {
         flush_line(v);

@@ -35,6 +35,7 @@ enum exit_reason {
     EXIT_CR_ACCESS,       /* a control-register write the backend emulated */
     EXIT_EXCEPTION,       /* an intercepted guest exception, to be reflected */
     EXIT_INVD,            /* INVD: emulated as a no-op, like KVM */
+    EXIT_WBINVD,          /* WBINVD: a no-op for guests without devices */
     EXIT_UNKNOWN,
     EXIT_COUNT
 };

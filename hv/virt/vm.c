@@ -51,6 +51,7 @@ int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
         vm->mem_bytes = cfg->mem;
         vm->nr_vcpus = (unsigned)cfg->vcpus;
         vm->seed = cfg->seed * SEED_MIX + i;
+        vm->console_budget = cfg->console_budget;
         vm->sg.id = i;
         vm->mem_hpa = frame_alloc_contig(cfg->mem / FRAME_SIZE, PAGE_2M);
         if (!vm->mem_hpa) {

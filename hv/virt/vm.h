@@ -29,6 +29,9 @@ struct vm {
     struct vcpu *vcpus;
     uint64_t seed;
     uint64_t started_tsc, ended_tsc;
+    /* Guest console text (COM1, CONSOLE_WRITE; hv/virt/io.c): bytes
+       taken so far (the first console_budget are printed) and dropped. */
+    uint64_t console_budget, console_used, console_dropped;
     struct sched_group sg;     /* the scheduler's view: members, co-run skew */
 };
 

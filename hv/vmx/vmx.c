@@ -207,7 +207,8 @@ const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned err
     vmx_caps.has_ple = (may2 & PROC2_PAUSE_LOOP_EXIT) && !(virt_settings.hw_off & VIRT_OFF_PLE);
     vmx_caps.proc2 = (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
                       (vmx_caps.has_vpid ? PROC2_ENABLE_VPID : 0) |
-                      (may2 & (PROC2_RDTSCP | PROC2_INVPCID))) | (uint32_t)cap2;
+                      (may2 & (PROC2_RDTSCP | PROC2_INVPCID | PROC2_WBINVD_EXIT))) |
+                     (uint32_t)cap2;
     vmx_caps.exit = adjust_ctls(true_ctls ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS,
                                 EXIT_CTL_HOST_64BIT | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER |
                                 EXIT_CTL_SAVE_PAT | EXIT_CTL_LOAD_PAT, &miss);

@@ -87,6 +87,7 @@
 #define PROC2_ENABLE_EPT            (1u << 1)
 #define PROC2_RDTSCP                (1u << 3)
 #define PROC2_ENABLE_VPID           (1u << 5)
+#define PROC2_WBINVD_EXIT           (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST    (1u << 7)
 #define PROC2_PAUSE_LOOP_EXIT       (1u << 10)
 #define PROC2_INVPCID               (1u << 12)

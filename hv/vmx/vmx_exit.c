@@ -220,6 +220,9 @@ static void translate_exit(uint32_t reason, struct vexit *e)
         e->reason = EXIT_NPF;
         e->gpa = vmread(VMCS_GUEST_PHYS_ADDR);
         break;
+    case VMX_EXIT_WBINVD:
+        e->reason = EXIT_WBINVD;
+        break;
     case VMX_EXIT_PREEMPT_TIMER:
         e->reason = EXIT_PREEMPT_TIMER;
         break;

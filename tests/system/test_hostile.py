@@ -6,6 +6,8 @@ a VM under QEMU-SVM and Bochs-VMX:
   start_race, the old check-then-act with its window widened, fails it);
 - #DB (single step, data breakpoint) is intercepted and reflected with
   DR6 as the CPU would leave it (item 10; #AC takes the same path);
+- WBINVD is intercepted and skipped; guest console text is bounded per
+  VM by console_budget= (item 9);
 - crash=VM:halt, every vCPU `cli; hlt`: the deadlock watchdog kills that VM
   at once with that reason, not at timeout= (item 8), and the other VM
   finishes;
@@ -23,7 +25,9 @@ SMP = 2
 HOSTILE_BACKENDS = BACKENDS[:2]      # svm-qemu, vmx-bochs
 # timeout= far beyond the run: a VM killed for a deadlock must not be a
 # VM killed by the timeout.
-HALT_ARGS = "vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=100000"
+CONSOLE_BUDGET = 256
+HALT_ARGS = ("vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=100000 "
+             f"console_budget={CONSOLE_BUDGET}")
 SPIN_ARGS = "vms=2 vcpus=2 task=smp crash=1:spin mem=8M timeout=3000"
 
 
@@ -75,6 +79,32 @@ def test_debug_exceptions_exit_and_are_reflected(halt_runs, backend):
     assert abi[0]["db_dr6_ok"] == 2, abi[0]
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
     assert hv[(0, 0)]["exits"]["exception"] == 2, hv[(0, 0)]["exits"]
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_wbinvd_is_intercepted(halt_runs, backend):
+    """task=abi's one WBINVD exited (and was skipped) instead of emptying
+    the pCPU's caches for every VM (item 9); without the intercept the
+    count is 0."""
+    run = halt_runs(backend)
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    assert hv[(0, 0)]["exits"]["wbinvd"] == 1, hv[(0, 0)]["exits"]
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_console_text_is_bounded_per_vm(halt_runs, backend):
+    """console_budget=256: VM 0 (task=abi prints more) had at most 256
+    bytes of its text printed, the rest counted in console_dropped and the
+    cut said once; the VM still finished (item 9)."""
+    run = halt_runs(backend)
+    vm0 = run.vms()[0]
+    assert vm0["state"] == "done" and vm0["console_dropped"] > 0, vm0
+    printed = sum(len(ln.split("] ", 1)[1]) + 1 for ln in run.result.log_text.splitlines()
+                  if ln.startswith("[vm0.vcpu"))
+    assert printed <= CONSOLE_BUDGET + 3, printed     # + a newline per cut line
+    notes = [ln for ln in run.result.log_text.splitlines()
+             if ln.startswith("pvhv: vm0 spent its console_budget")]
+    assert len(notes) == 1, notes
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
