@@ -85,10 +85,13 @@ def test_debug_exceptions_exit_and_are_reflected(halt_runs, backend):
 def test_wbinvd_is_intercepted(halt_runs, backend):
     """task=abi's one WBINVD exited (and was skipped) instead of emptying
     the pCPU's caches for every VM (item 9); without the intercept the
-    count is 0."""
+    count is 0. task=abi also runs one INVD; QEMU 7.2 TCG reports that
+    one with WBINVD's exit code too, so the two counts are compared as a
+    sum."""
     run = halt_runs(backend)
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
-    assert hv[(0, 0)]["exits"]["wbinvd"] == 1, hv[(0, 0)]["exits"]
+    exits = hv[(0, 0)]["exits"]
+    assert exits["wbinvd"] >= 1 and exits["wbinvd"] + exits["invd"] == 2, exits
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
@@ -105,6 +108,19 @@ def test_console_text_is_bounded_per_vm(halt_runs, backend):
     notes = [ln for ln in run.result.log_text.splitlines()
              if ln.startswith("pvhv: vm0 spent its console_budget")]
     assert len(notes) == 1, notes
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_vm_switches_counted_barriers_named(halt_runs, backend):
+    """Where the CPU offers IBPB, L1D flush or VERW (MD_CLEAR) pvhv uses
+    them when a pCPU goes from one VM to another, and says so in
+    virt_features; the pcpu records count those switches (2 VMs on 2
+    pCPUs: some pCPU switched). QEMU qemu64 and Bochs' corei7_skylake_x
+    offer none of the three (item 10)."""
+    run = halt_runs(backend)
+    assert sum(p["vm_switches"] for p in run.kind("pcpu")) > 0, run.kind("pcpu")
+    offered = {"ibpb", "l1d_flush", "md_clear"} & set(run.records[0]["virt_features"])
+    assert offered == set(), offered     # the emulators offer none (see docstring)
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
