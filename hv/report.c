@@ -18,6 +18,7 @@
 #include "core/x86.h"
 #include "sched/sched.h"
 #include "trace/trace.h"
+#include "virt/barrier.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
 
@@ -228,6 +229,7 @@ static void pcpu_record(struct percpu *c)
     json_u64(&j, "wake_irqs", c->wake_irqs);
     json_u64(&j, "nmis", c->nmis);
     json_u64(&j, "nmis_sent", c->nmis_sent);
+    json_u64(&j, "vm_switches", vm_barrier_switches(c->index));
     json_emit(&j);
 }
 

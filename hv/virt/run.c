@@ -12,6 +12,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "watchdog.h"
+#include "barrier.h"
 #include "../core/lapic.h"
 #include "../core/idt.h"
 #include "../core/percpu.h"
@@ -81,6 +82,7 @@ static void vcpu_load(struct percpu *cpu, struct vcpu *v)
 {
     cpu->current = v;
     cpu->need_resched = 0;
+    vm_barrier_switch(cpu, v->vm);  /* IBPB etc. if another VM ran here */
     trace(TR_IN, v->vm->id, v->id, 0);
     virt_pv->vcpu_load(v);
     if (virt_settings.ple_hw)

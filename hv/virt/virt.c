@@ -3,6 +3,7 @@
  * enabling the backend on a pCPU (the choice itself is hv/backend.c).
  */
 #include "virt.h"
+#include "barrier.h"
 
 #include "fmt.h"
 #include "pvstring.h"
@@ -18,6 +19,7 @@ struct virt_caps virt_caps;
 void virt_apply_caps(void)
 {
     virt_settings.ple_hw = virt_settings.ple && virt_caps.pause_loop_hw;
+    vm_barrier_probe();
 }
 
 uint32_t virt_off_bits(const char *w)
