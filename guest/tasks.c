@@ -20,6 +20,7 @@ static const struct task *const known[] = {
     &task_hog,
     &task_fuzz,
     &task_hcall,
+    &task_xstate,
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -59,7 +60,7 @@ void tasks_configure(void)
         t = lookup(p, (size_t)(end - p));
         if (!t)
             cfg_bad("task", arg, "each item must be one of smp, lockstress, "
-                    "tlbstress, abi, hog, fuzz, hcall");
+                    "tlbstress, abi, hog, fuzz, hcall, xstate");
         /* smp always runs first anyway; do not run it twice. */
         if (t != &task_smp) {
             if (list_len == TASK_LIST_MAX)

@@ -21,6 +21,7 @@ extern const struct task task_lockstress;
 extern const struct task task_abi;
 extern const struct task task_tlbstress;
 extern const struct task task_hog;
+extern const struct task task_xstate;
 extern const struct task task_fuzz;
 extern const struct task task_hcall;
 

@@ -81,6 +81,7 @@ static const struct {
     { "hog", CFG_TASK_HOG },
     { "fuzz", CFG_TASK_FUZZ },
     { "hcall", CFG_TASK_HCALL },
+    { "xstate", CFG_TASK_XSTATE },
 };
 
 /* The keys the guest reads, so the ones a vmN. prefix may set for one VM.

@@ -41,6 +41,7 @@
 #define CR4_OSFXSR          (1ull << 9)
 #define CR4_OSXMMEXCPT      (1ull << 10)
 #define CR4_VMXE            (1ull << 13)
+#define CR4_OSXSAVE         (1ull << 18)
 
 /* Exception vectors pvhv intercepts to reflect them (issue 13 item 10:
    a #DB or #AC raised while delivering itself loops inside the CPU with no
@@ -72,6 +73,7 @@
 #define CPUID_1_ECX_X2APIC      (1u << 21)
 #define CPUID_1_ECX_HYPERVISOR  (1u << 31)
 #define CPUID_1_ECX_MONITOR     (1u << 3)
+#define CPUID_1_ECX_OSXSAVE     (1u << 27)
 #define CPUID_81_ECX_SVM        (1u << 2)
 
 /* Legacy I/O ports the hypervisor itself drives. */

@@ -37,6 +37,10 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vexit *e)
         if (leaf == CPUID_FEATURES) {
             c &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_MONITOR);
             c |= CPUID_1_ECX_HYPERVISOR;
+            /* OSXSAVE mirrors CR4.OSXSAVE: the guest's, not the host's. */
+            c &= ~CPUID_1_ECX_OSXSAVE;
+            if (virt->read_cr(v, 4) & CR4_OSXSAVE)
+                c |= CPUID_1_ECX_OSXSAVE;
             b = (b & ~(CPUID_1_EBX_APIC_MASK | CPUID_1_EBX_COUNT_MASK)) |
                 (v->id << CPUID_1_EBX_APIC_SHIFT) |
                 ((v->vm->nr_vcpus & 0xFF) << CPUID_1_EBX_COUNT_SHIFT);

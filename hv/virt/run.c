@@ -11,6 +11,7 @@
 #include "irq.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "xstate.h"
 #include "watchdog.h"
 #include "barrier.h"
 #include "../core/lapic.h"
@@ -84,6 +85,7 @@ static void vcpu_load(struct percpu *cpu, struct vcpu *v)
     cpu->need_resched = 0;
     vm_barrier_switch(cpu, v->vm);  /* IBPB etc. if another VM ran here */
     trace(TR_IN, v->vm->id, v->id, 0);
+    xstate_load(v);
     virt_pv->vcpu_load(v);
     if (virt_settings.ple_hw)
         ple_window_shrink(v);   /* KVM's sched-in shrink */
@@ -97,6 +99,7 @@ static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, u
 {
     if (virt->vcpu_put)
         virt->vcpu_put(v);
+    xstate_save(v);      /* before any other pCPU can pick v */
     lapic_timer_stop();
     cpu->current = 0;
     cpu->busy_cycles += rdtsc() - start;

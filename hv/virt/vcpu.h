@@ -74,6 +74,8 @@ struct vcpu {
     uint32_t tlb_hv_flush;     /* tlb=hv: flush before the next entry (pv/tlb_hv.c) */
     uint64_t run_seq;          /* odd from just before the flush check to
                                   after the exit (hv/virt/run.c): maybe in guest */
+    void *xstate;              /* XSAVE/FXSAVE area, off-CPU (hv/virt/xstate.c) */
+    uint64_t dr[4];            /* DR0-DR3, off-CPU */
     struct vcpu_stats stats;
 };
 

@@ -7,6 +7,7 @@
 
 #include "fmt.h"
 #include "pvstring.h"
+#include "xstate.h"
 #include "../core/panic.h"
 #include "../core/percpu.h"
 #include "../core/x86.h"
@@ -49,6 +50,7 @@ void virt_feature_use(const char *name)
 void virt_cpu_enable(struct percpu *cpu)
 {
     char err[160];
+    xstate_cpu_init();   /* before the backend records the host CR4 */
     if (virt->cpu_enable(cpu, err, sizeof(err)))
         panic("cannot enable %s on pCPU %u: %s", virt->name, cpu->index, err);
 }

@@ -6,6 +6,7 @@
 
 #include "loader.h"
 #include "start.h"
+#include "xstate.h"
 #include "fmt.h"
 #include "pvstring.h"
 #include "../cfg.h"
@@ -71,9 +72,9 @@ int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
             v->vm = vm;
             v->id = c;
             sched_entity_init(&v->se, &vm->sg, c);
-            if (virt->vcpu_init(v))
+            if (virt->vcpu_init(v) || xstate_vcpu_init(v))
                 return create_error(key, "vcpus", err, errlen,
-                                    "could not create a vCPU control block");
+                                    "could not create a vCPU control block or FPU save area");
         }
         sched_group_add(&vm->sg);
         nr_vms++;

@@ -94,6 +94,7 @@ int vmx_vcpu_init(struct vcpu *v)
     if (vmx_caps.has_vpid)   /* one per vCPU; 0 is the host's */
         vx->vpid = (uint16_t)(1 + __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED) % MAX_VPID);
     vx->host_cpu = -1;
+    vx->dr6 = GUEST_DR6_INIT_VMX;
     vx->active_cpu = -1;
     vx->last_cpu = -1;
     v->arch = vx;

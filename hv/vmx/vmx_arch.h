@@ -341,5 +341,6 @@
 /* Fixed instruction lengths need not be known: VMX reports them. */
 #define GUEST_PAT_DEFAULT_VMX       0x0007040600070406ull
 #define GUEST_DR7_INIT_VMX          0x400ull
+#define GUEST_DR6_INIT_VMX          0xFFFF0FF0ull
 
 #endif

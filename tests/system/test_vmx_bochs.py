@@ -192,3 +192,21 @@ def test_default_threshold_halts_at_2x_not_1x(shared_boot):
     assert sum(r["halts"] for r in two.kind("lock_vcpu")) > 0, two.context()
     assert bochs_halt_rate(two) > bochs_halt_rate(one), \
         f"halts/acquisition: 2x {bochs_halt_rate(two):.2e}, 1x {bochs_halt_rate(one):.2e}"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_register_state_isolated_between_vms(backend_boot, backend):
+    """Issue 13 review item 6: two VMs on one pCPU, each with a pattern of
+    its own in xmm0-15, DR0-3, CR2 (and PKRU where the CPU has it), reading
+    them back for 200 ms while the other VM runs in between: no vCPU ever
+    sees a value that is not its own. Before the hypervisor switched them
+    (hv/virt/xstate.c; VMX DR6/CR2 in hv/vmx/vmx_load.c), the VM that ran
+    second found the other's pattern and the run failed."""
+    run = backend_boot(backend, smp=1, args="vms=2 vcpus=1 task=xstate duration=200 mem=8M")
+    run.assert_passed(smp=1, vms=2, vcpus=1)
+    recs = run.kind("xstate")
+    assert len(recs) == 2, run.context()
+    for rec in recs:
+        assert rec["mismatches"] == 0 and rec["first"] == "", rec
+        # The other VM really ran between two reads (else this could not fail).
+        assert rec["switches_seen"] > 0 and rec["rounds"] > rec["switches_seen"], rec

@@ -1,0 +1,91 @@
+/*
+ * Switching the guest register state no hardware switches (see xstate.h).
+ * The XSAVE feature set is used when CPUID offers it, with XCR0 = x87, SSE,
+ * AVX and PKRU as far as supported (guests cannot change XCR0: XSETBV gets
+ * #UD); otherwise FXSAVE, which holds x87 and SSE.
+ */
+#include "xstate.h"
+
+#include "fmt.h"
+#include "vcpu.h"
+#include "../core/panic.h"
+#include "../core/x86.h"
+#include "../mm/page.h"
+
+#define CPUID_1_ECX_XSAVE   (1u << 26)
+#define CPUID_XSAVE_LEAF    0x0000000Du
+#define XCR0_X87            (1ull << 0)
+#define XCR0_SSE            (1ull << 1)
+#define XCR0_AVX            (1ull << 2)
+#define XCR0_PKRU           (1ull << 9)
+#define XCR0_WANTED         (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_PKRU)
+#define FXSAVE_FCW_OFF      0       /* legacy area: x87 control word */
+#define FXSAVE_MXCSR_OFF    24
+#define FCW_RESET           0x037Fu /* after FNINIT: every exception masked */
+#define MXCSR_RESET         0x1F80u
+#define XSAVE_ALIGN         64
+
+static int use_xsave;
+static uint64_t xcr0;
+
+static inline void xsetbv(uint32_t idx, uint64_t val)
+{
+    __asm__ volatile("xsetbv" : : "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
+
+void xstate_cpu_init(void)
+{
+    uint32_t a, b, c, d;
+
+    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+    use_xsave = (c & CPUID_1_ECX_XSAVE) != 0;
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT | (use_xsave ? CR4_OSXSAVE : 0));
+    if (!use_xsave)
+        return;
+    cpuid(CPUID_XSAVE_LEAF, 0, &a, &b, &c, &d);
+    xcr0 = (((uint64_t)d << 32) | a) & XCR0_WANTED;
+    xsetbv(0, xcr0);
+    cpuid(CPUID_XSAVE_LEAF, 0, &a, &b, &c, &d);   /* EBX: size for this XCR0 */
+    if (b > PAGE_SIZE)
+        panic("the XSAVE area for XCR0 0x%lx is %u bytes, more than a page", xcr0, b);
+}
+
+int xstate_vcpu_init(struct vcpu *v)
+{
+    uint8_t *area = page_alloc_zeroed();   /* page-aligned: XSAVE's 64 bytes too */
+    if (!area)
+        return -1;
+    _Static_assert(PAGE_SIZE % XSAVE_ALIGN == 0, "page-aligned is XSAVE-aligned");
+    /* A zero XSAVE header means every component in its init state; the
+       legacy FCW and MXCSR are still read, so give them their reset values. */
+    *(uint16_t *)(area + FXSAVE_FCW_OFF) = FCW_RESET;
+    *(uint32_t *)(area + FXSAVE_MXCSR_OFF) = MXCSR_RESET;
+    v->xstate = area;
+    return 0;
+}
+
+void xstate_load(struct vcpu *v)
+{
+    if (use_xsave)
+        __asm__ volatile("xrstor64 (%0)" : : "r"(v->xstate), "a"((uint32_t)xcr0),
+                         "d"((uint32_t)(xcr0 >> 32)) : "memory");
+    else
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(v->xstate) : "memory");
+    __asm__ volatile("mov %0, %%dr0" : : "r"(v->dr[0]));
+    __asm__ volatile("mov %0, %%dr1" : : "r"(v->dr[1]));
+    __asm__ volatile("mov %0, %%dr2" : : "r"(v->dr[2]));
+    __asm__ volatile("mov %0, %%dr3" : : "r"(v->dr[3]));
+}
+
+void xstate_save(struct vcpu *v)
+{
+    if (use_xsave)
+        __asm__ volatile("xsave64 (%0)" : : "r"(v->xstate), "a"((uint32_t)xcr0),
+                         "d"((uint32_t)(xcr0 >> 32)) : "memory");
+    else
+        __asm__ volatile("fxsave64 (%0)" : : "r"(v->xstate) : "memory");
+    __asm__ volatile("mov %%dr0, %0" : "=r"(v->dr[0]));
+    __asm__ volatile("mov %%dr1, %0" : "=r"(v->dr[1]));
+    __asm__ volatile("mov %%dr2, %0" : "=r"(v->dr[2]));
+    __asm__ volatile("mov %%dr3, %0" : "=r"(v->dr[3]));
+}
