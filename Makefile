@@ -122,13 +122,13 @@ $(BUILD)/obj/boot/%.asm.o: boot/%.asm $(GEN_ASM)
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -g -Iboot/ -I$(GEN)/ $< -o $@
 
-$(BUILD)/obj/hv/%.asm.o: hv/%.asm hv/virt/vcpu_regs.inc $(GEN_ASM)
+$(BUILD)/obj/hv/%.asm.o: hv/%.asm hv/virt/vcpu_regs.inc $(wildcard libpv/*.inc) $(GEN_ASM)
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -Iboot/ -Ihv/virt/ -I$(GEN)/ $< -o $@
+	$(NASM) -f elf64 -g -Iboot/ -Ihv/virt/ -Ilibpv/ -I$(GEN)/ $< -o $@
 
-$(BUILD)/obj/guest/%.asm.o: guest/%.asm $(wildcard guest/*.inc)
+$(BUILD)/obj/guest/%.asm.o: guest/%.asm $(wildcard guest/*.inc libpv/*.inc)
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -Iguest/ $< -o $@
+	$(NASM) -f elf64 -g -Iguest/ -Ilibpv/ $< -o $@
 
 $(BUILD)/hv.elf: $(HV_OBJ) $(LIBPV_OBJ) linker/hv.ld $(GEN)/layout.ld
 	$(LD) $(LDFLAGS) -L $(GEN) -T linker/hv.ld -o $@ $(HV_OBJ) $(LIBPV_OBJ)

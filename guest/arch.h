@@ -1,37 +1,21 @@
 /*
- * Architectural constants the guest kernel uses (x86_64 control registers,
- * MSRs, page-table bits, legacy I/O ports) and the guest's own fixed layout
+ * Architectural constants only the guest kernel uses (page-table bits,
+ * legacy I/O ports, boot protocols; the CR, MSR and xAPIC names it shares
+ * with the hypervisor are libpv/pv_x86.h) and the guest's own fixed layout
  * (selectors, stack size, vectors), each named once. guest/arch.inc mirrors
  * the few that assembly needs; keep the two in step.
  */
 #ifndef GUEST_ARCH_H
 #define GUEST_ARCH_H
 
-/* Control registers. */
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_NE (1u << 5)
-#define CR0_WP (1u << 16)
-#define CR0_PG (1u << 31)
-#define CR4_PAE (1u << 5)
+#include "pv_x86.h"   /* CR, EFER, MSR, RFLAGS, page and xAPIC names shared with hv */
 
-/* MSRs. */
-#define MSR_EFER 0xC0000080u
-#define EFER_LME (1u << 8)
-#define EFER_SCE (1u << 0)
-#define MSR_STAR   0xC0000081u
-#define MSR_LSTAR  0xC0000082u
-#define MSR_SFMASK 0xC0000084u
+/* SYSCALL/SYSRET selectors in MSR_STAR. */
 #define STAR_SYSCALL_CS_SHIFT 32   /* SYSCALL loads CS from here, SS = CS + 8 */
 #define STAR_SYSRET_CS_SHIFT  48   /* 64-bit SYSRET: CS = this + 16, SS = this + 8 */
-#define MSR_APIC_BASE 0x1Bu
-#define APIC_BASE_ENABLE (1ull << 11)
-#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
 
-/* RFLAGS. */
+/* RFLAGS bits only the guest uses (the rest: libpv/pv_x86.h). */
 #define RFLAGS_TF (1ul << 8)
-#define RFLAGS_IF (1ul << 9)
-#define RFLAGS_RESERVED1 (1ul << 1)
 
 /* Page-table entry bits (4-level paging). */
 #define PTE_P  (1ull << 0)
@@ -40,8 +24,6 @@
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4) /* with PWT: uncached, for device registers */
 #define PTE_PS (1ull << 7) /* in a PD entry: maps a 2 MiB page */
-#define PAGE_SIZE 4096ull
-#define PAGE_2M   (1ull << 21)
 #define PT_ENTRIES 512
 /* The guest maps RAM with one page directory of 2 MiB pages: 1 GiB. */
 #define GUEST_MAP_LIMIT (1ull << 30)
@@ -62,24 +44,6 @@
 #define VEC_APIC_SPURIOUS 0xFF /* native: the local APIC's spurious vector */
 
 /* xAPIC registers (native runs), as byte offsets in its 4 KiB MMIO page. */
-#define APIC_REG_ID      0x020
-#define APIC_REG_TPR     0x080
-#define APIC_REG_EOI     0x0B0
-#define APIC_REG_SVR     0x0F0
-#define APIC_REG_ICR_LO  0x300
-#define APIC_REG_ICR_HI  0x310
-#define APIC_REG_LVT_TIMER 0x320
-#define APIC_REG_LVT_ERROR 0x370
-#define APIC_ID_SHIFT    24
-#define APIC_SVR_ENABLE  (1u << 8)
-#define APIC_LVT_MASKED  (1u << 16)
-#define APIC_ICR_FIXED   0x00000u
-#define APIC_ICR_INIT    0x00500u
-#define APIC_ICR_STARTUP 0x00600u
-#define APIC_ICR_PENDING (1u << 12)
-#define APIC_ICR_ASSERT  (1u << 14)
-#define APIC_ICR_LEVEL   (1u << 15)
-#define APIC_ICR_DEST_SHIFT 24
 #define APIC_MAX_ID      0xFF  /* xAPIC physical destination: 8 bits */
 
 /* Native AP start-up (INIT-SIPI-SIPI) through boot/ap_trampoline.asm, the

@@ -1,56 +1,14 @@
 /*
- * Thin inline wrappers for the privileged instructions the guest uses, so C
- * code never carries raw inline assembly.
+ * Thin inline wrappers for the privileged instructions only the guest
+ * uses, so C code never carries raw inline assembly; the ones the
+ * hypervisor uses too are libpv/pv_x86.h.
  */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H
 
 #include <stdint.h>
 #include "arch.h"
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
-                         uint32_t *d)
-{
-    __asm__ volatile("cpuid"
-                     : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
-                     : "a"(leaf), "c"(0));
-}
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-                     "d"((uint32_t)(v >> 32)) : "memory");
-}
-
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+#include "pv_x86.h"   /* shared with the hypervisor */
 
 static inline unsigned long irq_save_flags(void)
 {
@@ -66,24 +24,6 @@ static inline void irq_restore_flags(unsigned long flags)
 
 /* Sleep with interrupts off: only a pv kick (or an NMI) ends it. */
 static inline void halt_irqs_off(void) { __asm__ volatile("hlt" ::: "memory"); }
-
-/* Enable interrupts and sleep; STI's one-instruction shadow makes the pair
-   atomic, so an interrupt pending at the STI wakes the HLT, never misses it. */
-static inline void safe_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
-
-static inline uint64_t read_cr2(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_cr3(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
 
 /* Reloading CR3 flushes every non-global translation of this vCPU. */
 static inline void write_cr3(uint64_t v)

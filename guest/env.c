@@ -34,11 +34,11 @@ static void detect_pv(void)
 {
     uint32_t a, sig[3], b, c, d;
 
-    cpuid(PV_CPUID_SIGNATURE, &a, &sig[0], &sig[1], &sig[2]);
+    cpuid(PV_CPUID_SIGNATURE, 0, &a, &sig[0], &sig[1], &sig[2]);
     if (memcmp(sig, PV_SIGNATURE, 12) != 0 || a < PV_CPUID_FEATURES)
         return;
     env.pv = 1;
-    cpuid(PV_CPUID_FEATURES, &env.pv_features, &b, &c, &d);
+    cpuid(PV_CPUID_FEATURES, 0, &env.pv_features, &b, &c, &d);
 }
 
 /* Fails unless [gpa, gpa + len) lies inside what boot32.asm mapped. */

@@ -16,7 +16,7 @@ void hypercall_init(void)
 {
     uint32_t a, vendor[3];
 
-    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]); /* EBX, EDX, ECX */
+    cpuid(0, 0, &a, &vendor[0], &vendor[2], &vendor[1]); /* EBX, EDX, ECX */
     use_vmmcall = memcmp(vendor, "AuthenticAMD", 12) == 0;
 }
 

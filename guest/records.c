@@ -50,11 +50,11 @@ static void cpu_brand(char *out)
     unsigned n = 0;
 
     out[0] = 0;
-    cpuid(CPUID_BRAND_FIRST & 0x80000000u, &max, &b, &c, &d);
+    cpuid(CPUID_BRAND_FIRST & 0x80000000u, 0, &max, &b, &c, &d);
     if (max < CPUID_BRAND_FIRST + CPUID_BRAND_LEAVES - 1)
         return;
     for (unsigned i = 0; i < CPUID_BRAND_LEAVES; i++)
-        cpuid(CPUID_BRAND_FIRST + i, &r[4 * i], &r[4 * i + 1], &r[4 * i + 2],
+        cpuid(CPUID_BRAND_FIRST + i, 0, &r[4 * i], &r[4 * i + 1], &r[4 * i + 2],
               &r[4 * i + 3]);
     while (*s == ' ')
         s++;

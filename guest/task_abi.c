@@ -82,13 +82,6 @@ static void expect_gp_on_wrmsr(const char *what, uint32_t msr, uint64_t val)
     }
 }
 
-static uint64_t read_cr0(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
 /*
  * A control-register write a hypervisor may have to emulate (VMX keeps
  * CR0.NE host-owned): clearing CR0.NE is legal and must read back as
@@ -138,15 +131,8 @@ static void cr_checks(void)
 static int cpu_is_amd(void)
 {
     uint32_t a, vendor[3];
-    cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]);
+    cpuid(0, 0, &a, &vendor[0], &vendor[2], &vendor[1]);
     return memcmp(vendor, "AuthenticAMD", 12) == 0;
-}
-
-static uint64_t read_cr4(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
 }
 
 static void bad_state_writes(void)

@@ -152,7 +152,7 @@ static void one(uint64_t *rng, struct fuzz_entry *e)
         uint32_t a, b, c, d;
         e->a = pv_rng_below(rng, 2) ? 0x40000000u + pv_rng_below(rng, 0x20)
                                     : (uint32_t)pv_rng_next(rng);
-        cpuid((uint32_t)e->a, &a, &b, &c, &d);
+        cpuid((uint32_t)e->a, 0, &a, &b, &c, &d);
         e->r = a;
         break;
     }

@@ -94,7 +94,7 @@ static const char *differs(const struct regs_view *a, const struct regs_view *b)
 static int cpu_has_pku(void)
 {
     uint32_t a, b, c, d;
-    cpuid(0, &a, &b, &c, &d);
+    cpuid(0, 0, &a, &b, &c, &d);
     if (a < CPUID_LEAF_7)
         return 0;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_LEAF_7), "c"(0));

@@ -8,34 +8,14 @@
 #include "time.h"
 #include "x86.h"
 
-#define APIC_BASE_ADDR_MASK  0xFFFFFF000ull
-#define APIC_BASE_ENABLE     (1ull << 11)
-#define APIC_REG_ID          0x020
-#define APIC_REG_TPR         0x080
-#define APIC_REG_EOI         0x0B0
-#define APIC_REG_SVR         0x0F0
-#define APIC_REG_ICR_LO      0x300
-#define APIC_REG_ICR_HI      0x310
-#define APIC_REG_LVT_TIMER   0x320
 #define APIC_REG_LVT_LINT0   0x350
 #define APIC_REG_LVT_LINT1   0x360
-#define APIC_REG_LVT_ERROR   0x370
 #define APIC_REG_TIMER_INIT  0x380
 #define APIC_REG_TIMER_CUR   0x390
 #define APIC_REG_TIMER_DIV   0x3E0
-#define APIC_SVR_ENABLE      (1u << 8)
-#define APIC_LVT_MASKED      (1u << 16)
 #define APIC_TIMER_DIV_1     0xB
-#define APIC_ICR_FIXED       0x00000u
 #define APIC_ICR_NMI         0x00400u
-#define APIC_ICR_INIT        0x00500u
-#define APIC_ICR_STARTUP     0x00600u
-#define APIC_ICR_PENDING     (1u << 12)
-#define APIC_ICR_ASSERT      (1u << 14)
-#define APIC_ICR_LEVEL       (1u << 15)
 #define APIC_ICR_ALL_BUT_SELF (3u << 18)
-#define APIC_ICR_DEST_SHIFT  24
-#define APIC_ID_SHIFT        24
 #define CALIBRATE_US         10000
 #define ICR_SPIN_LIMIT       10000000
 

@@ -1,19 +1,16 @@
 /*
- * Host-side x86 architecture names (MSRs, control-register bits, port I/O
- * and privileged instructions as inline functions). Backend-specific numbers
- * live in svm/svm_arch.h and vmx/vmx_arch.h.
+ * Host-side x86 architecture names the guest does not share (more MSRs and
+ * CR bits, CPUID bits, the ports the hypervisor drives, CR0/CR4 access);
+ * the shared ones are libpv/pv_x86.h. Backend-specific numbers live in
+ * svm/svm_arch.h and vmx/vmx_arch.h.
  */
 #ifndef HV_X86_H
 #define HV_X86_H
 
 #include <stdint.h>
 
-#define MSR_APIC_BASE       0x0000001Bu
-#define MSR_EFER            0xC0000080u
-#define MSR_STAR            0xC0000081u
-#define MSR_LSTAR           0xC0000082u
-#define MSR_CSTAR           0xC0000083u
-#define MSR_SFMASK          0xC0000084u
+#include "pv_x86.h"   /* what the guest shares: CR/EFER/MSR names, instructions */
+
 #define MSR_FS_BASE         0xC0000100u
 #define MSR_GS_BASE         0xC0000101u
 #define MSR_KERNEL_GS_BASE  0xC0000102u
@@ -25,19 +22,8 @@
 #define MSR_SYSENTER_ESP    0x00000175u
 #define MSR_SYSENTER_EIP    0x00000176u
 
-#define EFER_SCE            (1ull << 0)
-#define EFER_LME            (1ull << 8)
-#define EFER_LMA            (1ull << 10)
-#define EFER_NXE            (1ull << 11)
 #define EFER_SVME           (1ull << 12)
 
-#define CR0_PE              (1ull << 0)
-#define CR0_MP              (1ull << 1)
-#define CR0_ET              (1ull << 4)
-#define CR0_NE              (1ull << 5)
-#define CR0_WP              (1ull << 16)
-#define CR0_PG              (1ull << 31)
-#define CR4_PAE             (1ull << 5)
 #define CR4_OSFXSR          (1ull << 9)
 #define CR4_OSXMMEXCPT      (1ull << 10)
 #define CR4_VMXE            (1ull << 13)
@@ -55,12 +41,7 @@
 #define DR6_FIXED_1         0xFFFF0FF0ull
 #define DR6_ACTIVE_LOW      ((1ull << 11) | (1ull << 16))
 
-#define RFLAGS_IF           (1ull << 9)
-#define RFLAGS_RESERVED1    (1ull << 1)
-
-#define PAGE_SIZE           4096ull
 #define PAGE_SHIFT          12
-#define PAGE_2M             (2ull << 20)
 
 /* CPUID leaves and bits the hypervisor looks at. */
 #define CPUID_VENDOR            0x00000000u
@@ -83,79 +64,6 @@
 #define PORT_DEBUG_EXIT     0xF4   /* QEMU isa-debug-exit */
 #define PORT_BOCHS_SHUTDOWN 0x8900 /* Bochs: write "Shutdown" */
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-                     "d"((uint32_t)(v >> 32)));
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
-                         uint32_t *c, uint32_t *d)
-{
-    __asm__ volatile("cpuid"
-                     : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
-                     : "a"(leaf), "c"(sub));
-}
-
-static inline uint64_t read_cr0(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_cr2(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_cr3(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_cr4(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
 static inline void write_cr4(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
@@ -176,11 +84,5 @@ static inline uint64_t read_rflags(void)
     __asm__ volatile("pushfq; popq %0" : "=r"(v));
     return v;
 }
-
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-/* sti's one-instruction shadow makes "sti; hlt" free of a wake-up race. */
-static inline void safe_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 
 #endif
