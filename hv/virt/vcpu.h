@@ -76,6 +76,7 @@ struct vcpu {
                                   after the exit (hv/virt/run.c): maybe in guest */
     void *xstate;              /* XSAVE/FXSAVE area, off-CPU (hv/virt/xstate.c) */
     uint64_t dr[4];            /* DR0-DR3, off-CPU */
+    uint64_t cr2;              /* off-CPU (VMX has no field; Bochs' SVM keeps none) */
     struct vcpu_stats stats;
 };
 

@@ -1,7 +1,7 @@
 /*
  * Guest register state that neither VMX nor SVM switches on entry and exit:
  * x87/SSE/AVX (XSAVE where offered, else FXSAVE), PKRU (an XSAVE component),
- * and the debug address registers DR0-DR3. pvhv itself never touches them
+ * the debug address registers DR0-DR3 and CR2. pvhv itself never touches them
  * (-mgeneral-regs-only, no breakpoints), so a vCPU's values stay in the
  * registers while it runs and are saved and restored around each time
  * slice: no vCPU, of this VM or another, ever sees another's.

@@ -57,7 +57,7 @@ struct vmx_vcpu {
     uint32_t entry_intr, entry_error, entry_insn_len;
     uint32_t interruptibility;    /* as of the last exit */
     uint64_t cr8;                 /* the guest's TPR (CR8 exits; never the host's) */
-    uint64_t cr2, dr6;            /* off-CPU copies (vmx_load.c) */
+    uint64_t dr6;                 /* off-CPU copy (vmx_load.c) */
     uint64_t exit_rip;            /* RIP at the last exit */
     uint64_t swap_msr[SWAP_COUNT];
     uint64_t swap_gen;            /* bumped whenever swap_msr changes */

@@ -121,9 +121,8 @@ void vmx_vcpu_load(struct vcpu *v)
         cpu_relax();
     make_current(vc, vx);
     vc->slice = vx;
-    /* VMX keeps DR6 and CR2 in no VMCS field: the guest's live in the real
-       registers during its slice (SVM's VMCB holds both). */
-    __asm__ volatile("mov %0, %%cr2" : : "r"(vx->cr2) : "memory");
+    /* VMX keeps DR6 in no VMCS field: the guest's lives in the real
+       register during its slice (SVM's VMCB holds it). CR2: xstate.c. */
     __asm__ volatile("mov %0, %%dr6" : : "r"(vx->dr6));
 }
 
@@ -132,7 +131,6 @@ void vmx_vcpu_put(struct vcpu *v)
     struct vmx_cpu *vc = this_cpu()->backend;
     struct vmx_vcpu *vx = v->arch;
 
-    __asm__ volatile("mov %%cr2, %0" : "=r"(vx->cr2));
     __asm__ volatile("mov %%dr6, %0" : "=r"(vx->dr6));
     vc->slice = 0;
     if (!vmx_caps.keep_loaded)
