@@ -116,8 +116,59 @@ int idt_fault_seen(void)
     return fixup_hit;
 }
 
+/*
+ * The fuzzer's catch (task=fuzz): while armed, any exception but NMI, #DF
+ * and #MC resumes at idt_catch_resume, an address the fuzzing code stores
+ * right before the instruction it tries (a label in the same asm block).
+ * A resume point that faults again and again ends the VM instead of
+ * looping: the fuzzer's own bug.
+ */
+#define EXC_NMI 2
+#define EXC_DF 8
+#define EXC_MC 18
+#define CATCH_MAX_REPEATS 8
+#define RFLAGS_TF (1ul << 8)
+volatile uintptr_t idt_catch_resume;
+static volatile int catch_armed;
+static struct idt_catch caught;
+
+void idt_catch_arm(void)
+{
+    caught = (struct idt_catch){ .vector = -1 };
+    __atomic_store_n(&catch_armed, 1, __ATOMIC_SEQ_CST);
+}
+
+struct idt_catch idt_catch_disarm(void)
+{
+    __atomic_store_n(&catch_armed, 0, __ATOMIC_SEQ_CST);
+    return caught;
+}
+
+static int catch_exception(struct isr_frame *f)
+{
+    if (!catch_armed || f->vector >= VEC_FIRST_EXTERNAL || f->vector == EXC_NMI ||
+        f->vector == EXC_DF || f->vector == EXC_MC)
+        return 0;
+    if (++caught.count > CATCH_MAX_REPEATS) {
+        catch_armed = 0;
+        kprintf("vcpu %u: fuzz: the resume point 0x%lx faulted %u times\n", this_cpu(),
+                (uint64_t)idt_catch_resume, CATCH_MAX_REPEATS);
+        exception(f);
+        return 1;
+    }
+    caught.vector = (int)f->vector;
+    caught.error = f->error;
+    caught.rip = f->rip;
+    caught.cr2 = read_cr2();
+    f->rip = idt_catch_resume;
+    f->rflags &= ~RFLAGS_TF;    /* a single-step the fuzzer set ends here */
+    return 1;
+}
+
 void isr_dispatch(struct isr_frame *f)
 {
+    if (catch_exception(f))
+        return;
     if ((int)f->vector == fixup_vector) {
         f->rip += fixup_skip;
         f->rflags &= ~RFLAGS_TF;    /* an expected single-step #DB: one step */

@@ -32,6 +32,13 @@ uint64_t idt_spurious_count(void);
 void idt_expect_fault(int vector, unsigned insn_len);
 /* Disarms it; returns 1 if the fault happened. */
 int idt_fault_seen(void);
+/* task=fuzz's catch-all: arm, store the resume address (a label after
+   the tried instruction, written from the same asm block), run it, disarm.
+   vector is -1 if nothing was raised; count says how many were. */
+struct idt_catch { int vector; unsigned count; uint64_t error, rip, cr2; };
+extern volatile uintptr_t idt_catch_resume;
+void idt_catch_arm(void);
+struct idt_catch idt_catch_disarm(void);
 /* Loads an IDT with limit 0: the next exception triple-faults (crash task). */
 void idt_load_empty(void);
 

@@ -118,3 +118,16 @@ int paging_user_access(uintptr_t va, int on)
     write_cr3(read_cr3());      /* drop cached walks that lack US */
     return 0;
 }
+
+#define FUZZ_PDPT_SLOT 8            /* VA 8 GiB: nothing else lives there */
+static uint64_t fuzz_pd[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+
+uintptr_t paging_fuzz_map(uint64_t pde)
+{
+    uintptr_t va = (uintptr_t)FUZZ_PDPT_SLOT * PDPT_SLOT_BYTES;
+    __atomic_store_n(&boot_pdpt[FUZZ_PDPT_SLOT], (uintptr_t)fuzz_pd | PTE_P | PTE_RW,
+                     __ATOMIC_RELEASE);
+    fuzz_pd[0] = pde;
+    invlpg(va);
+    return va;
+}

@@ -35,4 +35,9 @@ volatile void *paging_map_mmio(uint64_t pa);
    Returns -1 if va is not in the boot identity map. */
 int paging_user_access(uintptr_t va, int on);
 
+/* task=fuzz: makes a 2 MiB virtual page (at 8 GiB, outside everything
+   else) use the PD entry pde as given, however bad, and returns its
+   address. Only vCPU0 of a fuzzed VM touches it. */
+uintptr_t paging_fuzz_map(uint64_t pde);
+
 #endif

@@ -1,12 +1,19 @@
 /*
- * task=fuzz (issue 13, first part): vCPU0 issues fuzz_ops random operations
- * at the hypervisor, reproducible from seed=: hypercalls with random numbers
- * and arguments, MSR reads and writes, port I/O and CPUID leaves. A refused
- * operation is the expected outcome (-errno, #GP); what is checked is that
- * the hypervisor survives and the other VMs finish. MSRs this kernel relies
- * on (EFER, FS/GS bases, PAT, the steal-time area) are only ever written
- * with invalid values, so the VM itself lives to do all its operations.
- * The last operations are kept in a ring and printed when the task ends.
+ * task=fuzz (issue 13 item 2): vCPU0 issues fuzz_ops random operations at
+ * the hypervisor, reproducible from seed=: hypercalls, MSRs, port I/O,
+ * CPUID, CR0/CR3/CR4/CR8, debug registers, XSETBV, privileged and
+ * virtualization instructions, HLT with IF=0, and accesses the guest's own
+ * page tables send to unmapped or reserved physical addresses. A refused
+ * operation is the expected outcome (-errno, an exception caught and
+ * skipped); what is checked is that the hypervisor survives and the other
+ * VMs finish. Every state the kernel relies on is restored by the same asm
+ * block that changed it, so the VM itself lives to do all its operations;
+ * what would end it by design (fuzz_extra=fatal) or hits an open issue is
+ * left out unless fuzz_extra= asks for it.
+ *
+ * Each operation is written to an op log registered with PV_HC_OPLOG
+ * before it runs: a VM the hypervisor kills says, in its record, what it
+ * was doing. The last 16 lines are also printed when the task ends.
  */
 #include "tasks.h"
 #include "config.h"
@@ -14,64 +21,136 @@
 #include "cpu.h"
 #include "env.h"
 #include "fmt.h"
+#include "fuzz.h"
 #include "hypercall.h"
-#include "idt.h"
 #include "pv_abi.h"
+#include "pvstring.h"
 #include "report.h"
 #include "rng.h"
 
-#define EXC_GP 13
-#define MSR_INSN_LEN 2            /* rdmsr, wrmsr: 0F 32 / 0F 30 */
 #define FUZZ_MAX_OPS 1000000000ull
-#define FUZZ_RING 16
 #define FUZZ_SEED_MIX 0xD1B54A32D192ED03ull
-#define COM1_FIRST PV_GUEST_COM1
-#define COM1_LAST (PV_GUEST_COM1 + PV_GUEST_COM1_PORTS - 1)
-#define VEC_BELOW_EXTERNAL 31     /* SEND_IPI refuses vectors below 32 */
-#define MSR_EFER 0xC0000080u
-#define MSR_FS_BASE 0xC0000100u
-#define MSR_GS_BASE 0xC0000101u
-#define MSR_KERNEL_GS_BASE 0xC0000102u
-#define MSR_PAT 0x277u
-#define EFER_RESERVED_BIT (1ull << 20)
 #define NONCANONICAL (1ull << 63 | 1ull << 47)
+#define CPUID_FEATURES 1u
+#define CPUID_ECX_XSAVE (1u << 26)
+#define CPUID_EXT_MAX 0x80000000u
+#define CPUID_ADDR_SIZES 0x80000008u
+#define MAXPHY_MASK 0xFFu
+#define MAXPHY_DEFAULT 36u
+#define EXTRA_MAX 64
 
-enum op { OP_HYPERCALL, OP_RDMSR, OP_WRMSR, OP_IN, OP_OUT, OP_CPUID, OP_KINDS };
-static const char *const op_names[OP_KINDS] = {
-    "hypercall", "rdmsr", "wrmsr", "in", "out", "cpuid",
+struct kind {
+    const char *name;
+    fuzz_fn fn;
+    unsigned weight;
+    unsigned needs;         /* FUZZ_EXTRA_* bit, or 0 */
 };
 
-/* MSRs worth trying beside random indices: the ones a hypervisor handles. */
-static const uint32_t msrs[] = {
-    MSR_EFER, 0xC0000081u, 0xC0000082u, 0xC0000083u, 0xC0000084u, MSR_FS_BASE,
-    MSR_GS_BASE, MSR_KERNEL_GS_BASE, 0xC0000103u, MSR_PAT, 0x174u, 0x175u, 0x176u,
-    0x1Bu, 0x10u, 0x3Au, 0x48u, 0x49u, 0x8Bu, 0xFEu, 0x2FFu, 0x480u, 0x48Du,
-    PV_MSR_STEAL_TIME, 0x4b564d00u, 0x4b564d01u, 0x4b564d02u, 0x4b564d04u, 0x40000000u,
+static const struct kind kinds[] = {
+    { "hypercall", fuzz_hypercall, 8, 0 },
+    { "rdmsr", fuzz_rdmsr, 4, 0 },
+    { "wrmsr", fuzz_wrmsr, 4, 0 },
+    { "in", fuzz_in, 3, 0 },
+    { "out", fuzz_out, 3, 0 },
+    { "cpuid", fuzz_cpuid, 3, 0 },
+    { "cr0", fuzz_cr0, 3, 0 },
+    { "cr3", fuzz_cr3, 2, 0 },
+    { "cr4", fuzz_cr4, 3, 0 },
+    { "cr8", fuzz_cr8, 2, 0 },
+    { "dr", fuzz_dr, 3, 0 },
+    { "xsetbv", fuzz_xsetbv, 2, 0 },
+    { "insn", fuzz_insn, 8, 0 },
+    { "hlt", fuzz_hlt, 1, 0 },
+    { "mem", fuzz_mem, 3, 0 },
+    { "fatal", fuzz_fatal, 1, FUZZ_EXTRA_FATAL },
 };
-#define NMSRS (sizeof(msrs) / sizeof(msrs[0]))
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-static const uint64_t hypercalls[] = {
-    PV_HC_KICK_CPU, PV_HC_SEND_IPI, PV_HC_SCHED_YIELD, PV_HC_VCPU_START, PV_HC_REPORT,
-    0, 1, 9, 12, PV_HC_BASE, PV_HC_BASE + 5, PV_HC_BASE + 0xFFFF, ~0ull,
-};
-#define NHCS (sizeof(hypercalls) / sizeof(hypercalls[0]))
+static const char *const extra_words[] = { "fatal", "cr8", "invd", "tcgcr" };
+#define NEXTRA (sizeof(extra_words) / sizeof(extra_words[0]))
 
-struct fuzz_entry { uint64_t n; enum op op; uint64_t a, b; long r; };
-
-static uint64_t nr_ops;
-static struct fuzz_entry ring[FUZZ_RING];
-static uint64_t done, faults, refused, per_op[OP_KINDS];
+struct fuzz_env fuzz_env;
+static uint64_t nr_ops, done, faults, per_kind[NKINDS];
+static struct pv_oplog oplog __attribute__((aligned(PV_OPLOG_ALIGN)));
+static int oplog_on;
 
 static void configure(void)
 {
+    char arg[EXTRA_MAX];
+
     nr_ops = cfg_u64("fuzz_ops", 10000, 0, FUZZ_MAX_OPS);
+    if (cfg_str("fuzz_extra", arg, sizeof(arg)) < 0)
+        return;
+    for (const char *p = arg; *p;) {
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        size_t len = (size_t)(end - p);
+        unsigned i = 0;
+        while (i < NEXTRA && !(strlen(extra_words[i]) == len && !memcmp(extra_words[i], p, len)))
+            i++;
+        if (i < NEXTRA)
+            fuzz_env.extra |= 1u << i;
+        else if (!(len == 4 && !memcmp(p, "none", 4)))
+            cfg_bad("fuzz_extra", arg, "each item must be one of none, fatal, cr8, invd, tcgcr");
+        p = *end ? end + 1 : end;
+    }
 }
 
-/* A value of the kind that breaks checks: 0, small, all ones, around the
-   VM's memory size, non-canonical, or random. */
-static uint64_t value(uint64_t *rng)
+/* CR4 bit -> the CPUID bit that makes it exist (leaf, register, bit). */
+struct cr4_feature { uint8_t cr4_bit; uint8_t leaf7; uint8_t reg; uint8_t bit; };
+enum { REG_B, REG_C, REG_D };
+static const struct cr4_feature cr4_features[] = {
+    { 0, 0, REG_D, 1 }, { 1, 0, REG_D, 1 }, { 2, 0, REG_D, 4 }, { 3, 0, REG_D, 2 },
+    { 4, 0, REG_D, 3 }, { 5, 0, REG_D, 6 }, { 6, 0, REG_D, 7 }, { 7, 0, REG_D, 13 },
+    { 9, 0, REG_D, 24 }, { 10, 0, REG_D, 25 }, { 11, 1, REG_C, 2 }, { 12, 1, REG_C, 16 },
+    { 13, 0, REG_C, 5 }, { 14, 0, REG_C, 6 }, { 16, 1, REG_B, 0 }, { 17, 0, REG_C, 17 },
+    { 18, 0, REG_C, 26 }, { 20, 1, REG_B, 7 }, { 21, 1, REG_B, 20 }, { 22, 1, REG_C, 3 },
+    { 23, 1, REG_C, 7 },
+};
+#define CR4_PCE_BIT 8               /* exists on every CPU */
+#define CPUID_LEAF7 7u
+
+static uint64_t cr4_known(void)
 {
-    uint64_t mem = env.bi->mem_bytes;
+    uint32_t r1[3], r7[3] = { 0, 0, 0 }, a;
+    uint64_t known = 1ull << CR4_PCE_BIT;
+
+    cpuid(CPUID_FEATURES, 0, &a, &r1[REG_B], &r1[REG_C], &r1[REG_D]);
+    cpuid(0, 0, &a, &r7[REG_B], &r7[REG_C], &r7[REG_D]);
+    if (a >= CPUID_LEAF7)
+        cpuid(CPUID_LEAF7, 0, &a, &r7[REG_B], &r7[REG_C], &r7[REG_D]);
+    else
+        r7[REG_B] = r7[REG_C] = r7[REG_D] = 0;
+    for (unsigned i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+        const struct cr4_feature *f = &cr4_features[i];
+        if (((f->leaf7 ? r7 : r1)[f->reg] >> f->bit) & 1)
+            known |= 1ull << f->cr4_bit;
+    }
+    return known;
+}
+
+static void probe_cpu(void)
+{
+    uint32_t a, b, c, d, vendor[3];
+
+    cpuid(0, 0, &a, &vendor[0], &vendor[2], &vendor[1]);
+    fuzz_env.amd = memcmp(vendor, "AuthenticAMD", 12) == 0;
+    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+    fuzz_env.xsave = (c & CPUID_ECX_XSAVE) != 0;
+    cpuid(CPUID_EXT_MAX, 0, &a, &b, &c, &d);
+    fuzz_env.maxphy = MAXPHY_DEFAULT;
+    if (a >= CPUID_ADDR_SIZES) {
+        cpuid(CPUID_ADDR_SIZES, 0, &a, &b, &c, &d);
+        fuzz_env.maxphy = a & MAXPHY_MASK;
+    }
+    fuzz_env.mem = env.bi->mem_bytes;
+    fuzz_env.cr4_known = cr4_known();
+}
+
+uint64_t fuzz_value(uint64_t *rng)
+{
+    uint64_t mem = fuzz_env.mem;
     switch (pv_rng_below(rng, 8)) {
     case 0: return 0;
     case 1: return pv_rng_below(rng, 256);
@@ -84,107 +163,74 @@ static uint64_t value(uint64_t *rng)
     }
 }
 
-static int kernel_msr(uint32_t msr)
+void fuzz_note(const struct fuzz_op *op)
 {
-    return msr == MSR_EFER || msr == MSR_FS_BASE || msr == MSR_GS_BASE ||
-           msr == MSR_KERNEL_GS_BASE || msr == MSR_PAT || msr == PV_MSR_STEAL_TIME;
+    char *line = oplog.text[done % PV_OPLOG_LINES];
+    pv_snprintf(line, PV_OPLOG_LINE, "%lu %s 0x%lx 0x%lx", done, op->name, op->a, op->b);
+    __atomic_store_n(&oplog.next, done + 1, __ATOMIC_RELEASE);
 }
 
-static long try_rdmsr(uint32_t msr)
+/* Adds the outcome to the op's log line once it has run. */
+static void note_result(const struct fuzz_op *op)
 {
-    uint32_t lo = 0, hi = 0;
-    idt_expect_fault(EXC_GP, MSR_INSN_LEN);
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
-    return idt_fault_seen() ? -1 : 0;
+    char *line = oplog.text[done % PV_OPLOG_LINES];
+    size_t len = strlen(line);
+    if (op->vector != FUZZ_NO_FAULT)
+        pv_snprintf(line + len, PV_OPLOG_LINE - len, " -> #%d", op->vector);
+    else
+        pv_snprintf(line + len, PV_OPLOG_LINE - len, " -> %ld", op->r);
 }
 
-static long try_wrmsr(uint32_t msr, uint64_t v)
+static unsigned pick(uint64_t *rng, unsigned total)
 {
-    idt_expect_fault(EXC_GP, MSR_INSN_LEN);
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
-                     : "memory");
-    return idt_fault_seen() ? -1 : 0;
+    uint64_t w = pv_rng_below(rng, total);
+    for (unsigned i = 0; i < NKINDS; i++) {
+        if (kinds[i].needs && !(fuzz_env.extra & kinds[i].needs))
+            continue;
+        if (w < kinds[i].weight)
+            return i;
+        w -= kinds[i].weight;
+    }
+    return 0;
 }
 
-static void one(uint64_t *rng, struct fuzz_entry *e)
+static void report(void)
 {
-    e->op = (enum op)pv_rng_below(rng, OP_KINDS);
-    switch (e->op) {
-    case OP_HYPERCALL: {
-        uint64_t nr = pv_rng_below(rng, 4) ? hypercalls[pv_rng_below(rng, NHCS)]
-                                           : pv_rng_next(rng);
-        uint64_t a0 = value(rng), a1 = value(rng), a2 = value(rng), a3 = value(rng);
-        if (nr == PV_HC_SEND_IPI)           /* vectors below 32: always refused */
-            a3 = pv_rng_below(rng, VEC_BELOW_EXTERNAL + 1);
-        if (nr == PV_HC_VM_DONE || nr == PV_HC_CONSOLE_WRITE)
-            nr = PV_HC_BASE + 0x100;        /* would end the VM / print junk */
-        e->a = nr;
-        e->b = a0;
-        e->r = hypercall4(nr, a0, a1, a2, a3);
-        refused += e->r < 0;
-        break;
-    }
-    case OP_RDMSR:
-        e->a = pv_rng_below(rng, 2) ? msrs[pv_rng_below(rng, NMSRS)] : (uint32_t)pv_rng_next(rng);
-        e->r = try_rdmsr((uint32_t)e->a);
-        faults += e->r < 0;
-        break;
-    case OP_WRMSR:
-        e->a = pv_rng_below(rng, 2) ? msrs[pv_rng_below(rng, NMSRS)] : (uint32_t)pv_rng_next(rng);
-        e->b = value(rng);
-        if (kernel_msr((uint32_t)e->a))     /* only values that must be refused */
-            e->b = e->a == MSR_EFER ? EFER_RESERVED_BIT : NONCANONICAL;
-        e->r = try_wrmsr((uint32_t)e->a, e->b);
-        faults += e->r < 0;
-        break;
-    case OP_IN:
-    case OP_OUT:
-        e->a = pv_rng_below(rng, 0x10000);
-        if (e->a >= COM1_FIRST && e->a <= COM1_LAST)
-            e->a = 0x80;                    /* keep the console readable */
-        e->b = pv_rng_below(rng, 256);
-        if (e->op == OP_IN)
-            e->r = inb((uint16_t)e->a);
-        else
-            outb((uint16_t)e->a, (uint8_t)e->b);
-        break;
-    default: {
-        uint32_t a, b, c, d;
-        e->a = pv_rng_below(rng, 2) ? 0x40000000u + pv_rng_below(rng, 0x20)
-                                    : (uint32_t)pv_rng_next(rng);
-        cpuid((uint32_t)e->a, 0, &a, &b, &c, &d);
-        e->r = a;
-        break;
-    }
-    }
-    per_op[e->op]++;
+    char json[PV_REPORT_MAX - 64];
+    int n = pv_snprintf(json, sizeof(json), "{\"kind\":\"fuzz\",\"ops\":%lu,\"faults\":%lu,"
+                        "\"oplog\":%s", done, faults, oplog_on ? "true" : "false");
+    for (unsigned i = 0; i < NKINDS; i++)
+        n += pv_snprintf(json + n, sizeof(json) - (size_t)n, ",\"%s\":%lu", kinds[i].name,
+                         per_kind[i]);
+    n += pv_snprintf(json + n, sizeof(json) - (size_t)n, "}");
+    report_json(json, (size_t)n);
 }
 
 static enum guest_fail_code run(unsigned cpu)
 {
-    char json[400];
+    unsigned total = 0;
 
     if (cpu != 0 || !env.pv)
         return FAIL_NONE;
+    probe_cpu();
+    for (unsigned i = 0; i < NKINDS; i++)
+        if (!kinds[i].needs || (fuzz_env.extra & kinds[i].needs))
+            total += kinds[i].weight;
+    oplog_on = hypercall4(PV_HC_OPLOG, (uintptr_t)&oplog, 0, 0, 0) == 0;
+    if (!oplog_on)
+        kprintf("fuzz: PV_HC_OPLOG refused the op log; a kill will not name the op\n");
     uint64_t rng = env.bi->seed * FUZZ_SEED_MIX + 1;
     for (done = 0; done < nr_ops; done++) {
-        struct fuzz_entry *e = &ring[done % FUZZ_RING];
-        e->n = done;
-        one(&rng, e);
+        unsigned k = pick(&rng, total);
+        struct fuzz_op op = { .name = kinds[k].name, .vector = FUZZ_NO_FAULT };
+        kinds[k].fn(&rng, &op);
+        per_kind[k]++;
+        faults += op.vector != FUZZ_NO_FAULT;
+        note_result(&op);
     }
-    for (uint64_t i = done > FUZZ_RING ? done - FUZZ_RING : 0; i < done; i++) {
-        const struct fuzz_entry *e = &ring[i % FUZZ_RING];
-        kprintf("fuzz: op %lu %s 0x%lx 0x%lx -> %ld\n", e->n, op_names[e->op], e->a, e->b,
-                e->r);
-    }
-    int n = pv_snprintf(json, sizeof(json),
-                        "{\"kind\":\"fuzz\",\"ops\":%lu,\"hypercalls\":%lu,\"refused\":%lu,"
-                        "\"rdmsr\":%lu,\"wrmsr\":%lu,\"msr_faults\":%lu,\"in\":%lu,"
-                        "\"out\":%lu,\"cpuid\":%lu}",
-                        done, per_op[OP_HYPERCALL], refused, per_op[OP_RDMSR],
-                        per_op[OP_WRMSR], faults, per_op[OP_IN], per_op[OP_OUT],
-                        per_op[OP_CPUID]);
-    report_json(json, (size_t)n);
+    for (uint64_t i = done > PV_OPLOG_LINES ? done - PV_OPLOG_LINES : 0; i < done; i++)
+        kprintf("fuzz: op %s\n", oplog.text[i % PV_OPLOG_LINES]);
+    report();
     return FAIL_NONE;
 }
 

@@ -59,6 +59,7 @@ struct cfg {
     char task[48];             /* as given: each task once, in run order */
     uint64_t locks, cs, think, duration_ms, ops, seed;
     uint64_t fuzz_ops;         /* task=fuzz: operations in all */
+    char fuzz_extra[48];       /* task=fuzz: operations left out by default */
     char tlb[8];               /* tlbstress: native|pv|hv */
     uint64_t tlb_pages, tlb_writers;
     enum cfg_crash crash;

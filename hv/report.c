@@ -31,6 +31,7 @@ static const char *const hc_names[HC_STAT_COUNT] = {
     [HC_STAT_REPORT] = "report", [HC_STAT_VM_DONE] = "vm_done",
     [HC_STAT_CONSOLE_WRITE] = "console_write", [HC_STAT_LOCKINFO] = "lockinfo",
     [HC_STAT_FLUSH_TLB] = "flush_tlb",
+    [HC_STAT_OPLOG] = "oplog",
     [HC_STAT_INVALID] = "invalid",
 };
 
@@ -213,6 +214,14 @@ static void vm_record(struct vm *vm)
     json_u64(&j, "console_dropped", vm->console_dropped);
     json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
                                ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
+    if (vm->state == VM_KILLED && vm->nr_last_ops) {
+        /* The guest's own words (PV_HC_OPLOG), escaped: what it did last. */
+        json_u64(&j, "last_ops_total", vm->last_ops_next);
+        json_arr_begin(&j, "last_ops");
+        for (unsigned i = 0; i < vm->nr_last_ops; i++)
+            json_arr_str(&j, vm->last_ops[i]);
+        json_arr_end(&j);
+    }
     json_emit(&j);
 }
 

@@ -59,6 +59,9 @@
                                                 pending yet. Like Hyper-V's
                                                 HvFlushVirtualAddressSpace
                                                 with all address spaces. */
+#define PV_HC_OPLOG         (PV_HC_BASE + 7) /* RBX = GPA of the VM's struct
+                                                pv_oplog (0 = none): printed
+                                                if the VM is killed */
 
 /* Errors returned in RAX, negated (KVM's values). */
 #define PV_EPERM      1
@@ -163,6 +166,28 @@ struct pv_lockinfo {
     uint64_t pad[6];
 };
 _Static_assert(sizeof(struct pv_lockinfo) == PV_LOCKINFO_ALIGN, "pv_lockinfo is 64 bytes");
+
+/* ---- Operation log (pvhv's own) ---------------------------------------- */
+/*
+ * A VM may register one operation log (PV_HC_OPLOG, GPA aligned to
+ * PV_OPLOG_ALIGN, wholly inside guest RAM; a bad GPA is refused and leaves
+ * the registration as it was). The guest writes line n into
+ * text[n % PV_OPLOG_LINES] (NUL-terminated or full) and then sets next to
+ * n + 1. When the hypervisor kills the VM it copies the last lines and puts
+ * them in the VM's record ("last_ops"), so a killed VM says what it did
+ * last. The hypervisor only reads the area, once, and escapes what it finds.
+ */
+#define PV_OPLOG_ALIGN  64
+#define PV_OPLOG_LINES  16
+#define PV_OPLOG_LINE   64
+
+struct pv_oplog {
+    uint64_t next;       /* lines written so far */
+    uint64_t pad[7];
+    char text[PV_OPLOG_LINES][PV_OPLOG_LINE];
+};
+_Static_assert(sizeof(struct pv_oplog) == 64 + PV_OPLOG_LINES * PV_OPLOG_LINE,
+               "pv_oplog layout");
 
 /* ---- Guest console --------------------------------------------------------- */
 /* The guest's COM1: the hypervisor forwards whole lines as [vmX.vcpuY] ... */

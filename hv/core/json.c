@@ -109,6 +109,27 @@ void json_obj_end(struct json *j)
     j->need_comma = 1;
 }
 
+void json_arr_begin(struct json *j, const char *k)
+{
+    key(j, k);
+    put(j, "[", 1);
+    j->need_comma = 0;
+}
+
+void json_arr_str(struct json *j, const char *v)
+{
+    if (j->need_comma)
+        put(j, ",", 1);
+    quoted(j, v ? v : "");
+    j->need_comma = 1;
+}
+
+void json_arr_end(struct json *j)
+{
+    put(j, "]", 1);
+    j->need_comma = 1;
+}
+
 void json_emit(struct json *j)
 {
     if (j->overflow) {

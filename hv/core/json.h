@@ -27,6 +27,10 @@ void json_bool(struct json *j, const char *key, int v);
 void json_null(struct json *j, const char *key);
 void json_obj_begin(struct json *j, const char *key);
 void json_obj_end(struct json *j);
+/* An array of strings: begin, any number of elements, end. */
+void json_arr_begin(struct json *j, const char *key);
+void json_arr_str(struct json *j, const char *v);
+void json_arr_end(struct json *j);
 void json_emit(struct json *j);     /* closes the object and prints the line */
 
 #endif

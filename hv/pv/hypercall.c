@@ -19,6 +19,7 @@
 #endif
 #include "../trace/trace.h"
 #include "../virt/irq.h"
+#include "../virt/oplog.h"
 #include "../virt/start.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
@@ -233,6 +234,9 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     case PV_HC_FLUSH_TLB:
         v->stats.hypercalls[HC_STAT_FLUSH_TLB]++;
         ret = tlb_hv_flush(v, r->rbx, r->rcx);
+    case PV_HC_OPLOG:
+        v->stats.hypercalls[HC_STAT_OPLOG]++;
+        ret = vm_oplog_register(v->vm, r->rbx);
         break;
     case PV_HC_VM_DONE:
         v->stats.hypercalls[HC_STAT_VM_DONE]++;

@@ -5,6 +5,7 @@
 #include "vm.h"
 
 #include "loader.h"
+#include "oplog.h"
 #include "start.h"
 #include "xstate.h"
 #include "fmt.h"
@@ -117,8 +118,10 @@ void vm_finish(struct vm *vm, enum vm_state how, uint64_t status, const char *fm
     vm->ended_tsc = rdtsc();
     __atomic_store_n(&vm->state, how, __ATOMIC_RELEASE);
     spin_unlock_irqrestore(&finish_lock, flags);
-    if (how == VM_KILLED)
+    if (how == VM_KILLED) {
         hv_printf("pvhv: vm%u killed: %s\n", vm->id, reason);
+        vm_oplog_snapshot(vm);
+    }
     sched_group_finish(&vm->sg);
     __atomic_fetch_sub(&vms_running, 1, __ATOMIC_ACQ_REL);
 }

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "pv_abi.h"
 #include "vcpu.h"
 
 #define MAX_VMS 16
@@ -33,6 +34,10 @@ struct vm {
        taken so far (the first console_budget are printed) and dropped. */
     uint64_t console_budget, console_used, console_dropped;
     struct sched_group sg;     /* the scheduler's view: members, co-run skew */
+    uint64_t oplog_gpa;        /* PV_HC_OPLOG area, 0 = none (oplog.c) */
+    uint64_t last_ops_next;    /* the log's line count when it was copied */
+    unsigned nr_last_ops;      /* lines copied when the VM was killed */
+    char last_ops[PV_OPLOG_LINES][PV_OPLOG_LINE];
 };
 
 extern struct vm vms[MAX_VMS];

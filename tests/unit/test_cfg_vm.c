@@ -87,19 +87,19 @@ static void test_refusals(void **state)
     refused_exactly("vm0.sched=gang", "vm0.sched", "gang",
                     "vm0.sched=gang: sched is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops fuzz_extra");
     refused_exactly("vm1.slice=5", "vm1.slice", "5",
                     "vm1.slice=5: slice is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops fuzz_extra");
     refused_exactly("vm0.vms=3", "vm0.vms", "3",
                     "vm0.vms=3: vms is hypervisor-wide, not a guest-task key; "
                     "allowed: vmN.KEY with KEY one of task lock spin_threshold "
-                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops");
+                    "preempt_check locks cs think duration ops seed tlb tlb_pages tlb_writers fuzz_ops fuzz_extra");
     refused_exactly("vm0.frob=1", "vm0.frob", "1",
                     "vm0.frob=1: unknown key; allowed: vmN.KEY with KEY one of task lock "
                     "spin_threshold preempt_check locks cs think duration ops seed tlb "
-                    "tlb_pages tlb_writers fuzz_ops");
+                    "tlb_pages tlb_writers fuzz_ops fuzz_extra");
     refused_exactly("vm0.locks=65", "vm0.locks", "65",
                     "vm0.locks=65: out of range; allowed: 1..64 locks");
     refused_exactly("vm1.task=hog,fly", "vm1.task", "hog,fly",
@@ -147,7 +147,7 @@ static void test_for_each_guest(void **state)
     parse_ok("");
     count = 0;
     cfg_for_each_guest(&c, count_key, 0);
-    assert_int_equal(count, 14);
+    assert_int_equal(count, 15);
 }
 
 int main(void)
