@@ -66,7 +66,7 @@ UNIT_EXTRA_test_ple := hv/virt/ple.c
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants fuzz deps clean lock-volume
 
-all: $(BUILD)/hv.elf $(BUILD)/guest.elf $(BUILD)/bochs-optrom.bin
+all: $(BUILD)/hv.elf $(BUILD)/guest.elf $(BUILD)/guest-hostile.elf $(BUILD)/bochs-optrom.bin
 
 # pvhv's own Bochs loader (boot/bochs/optrom.asm); the BIOS only runs an
 # option ROM whose bytes sum to 0 mod 256, so the last byte makes it so.
@@ -136,6 +136,16 @@ $(BUILD)/hv.elf: $(HV_OBJ) $(LIBPV_OBJ) linker/hv.ld $(GEN)/layout.ld
 $(BUILD)/guest.elf: $(GUEST_OBJ) $(LIBPV_OBJ) linker/guest.ld
 	$(LD) $(LDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJ) $(LIBPV_OBJ)
 
+# A second guest kernel for issue 13 item 3 (module i is VM i's guest): the
+# same sources with tasks.c built -DGUEST_HOSTILE, which only fuzzes.
+$(BUILD)/obj/guest-hostile/tasks.o: guest/tasks.c
+	@mkdir -p $(@D)
+	$(CC) $(FREESTANDING) -Iguest -DGUEST_HOSTILE -c $< -o $@
+
+$(BUILD)/guest-hostile.elf: $(filter-out $(BUILD)/obj/guest/tasks.o,$(GUEST_OBJ)) \
+		$(BUILD)/obj/guest-hostile/tasks.o $(LIBPV_OBJ) linker/guest.ld
+	$(LD) $(LDFLAGS) -T linker/guest.ld -o $@ $(filter %.o,$^)
+
 iso: $(BUILD)/pvhv.iso
 
 $(BUILD)/pvhv.iso: $(BUILD)/hv.elf $(BUILD)/guest.elf boot/grub.cfg
@@ -154,7 +164,8 @@ run: deps all
 	$(PY) tools/pvhv_run.py --emu $(EMU) --smp $(SMP) --timeout $(TIMEOUT) --summary \
 		--log $(BUILD)/run.log \
 		$(if $(ARGS),--args '$(ARGS)',$(if $(NATIVE),,--args '$(RUN_DEFAULT_ARGS)')) \
-		$(if $(CPU),--cpu '$(CPU)') $(if $(NATIVE),--native)
+		$(if $(CPU),--cpu '$(CPU)') $(if $(NATIVE),--native) \
+		$(if $(GUESTS),--guest '$(GUESTS)')
 
 # Prerequisites: the test, what every test links, its own UNIT_EXTRA_
 # sources (second expansion: $* is the test's name) and every header they

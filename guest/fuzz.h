@@ -39,6 +39,9 @@ struct fuzz_env {
 };
 extern struct fuzz_env fuzz_env;
 
+/* Adds FUZZ_EXTRA_* bits whatever fuzz_extra= said (the hostile build). */
+void fuzz_force_extra(unsigned bits);
+
 typedef void (*fuzz_fn)(uint64_t *rng, struct fuzz_op *op);
 
 /* Writes the op log line for op (arguments known) before it runs. */

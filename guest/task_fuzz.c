@@ -130,6 +130,11 @@ static uint64_t cr4_known(void)
     return known;
 }
 
+void fuzz_force_extra(unsigned bits)
+{
+    fuzz_env.extra |= bits;
+}
+
 static void probe_cpu(void)
 {
     uint32_t a, b, c, d, vendor[3];

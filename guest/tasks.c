@@ -3,6 +3,7 @@
  */
 #include "tasks.h"
 #include "console.h"
+#include "fuzz.h"
 #include "config.h"
 #include "pvstring.h"
 #include "records.h"
@@ -75,6 +76,15 @@ void tasks_configure(void)
     for (unsigned i = 0; i < NR_KNOWN; i++)
         if (known[i]->configure)
             known[i]->configure();
+#ifdef GUEST_HOSTILE
+    /* build/guest-hostile.elf: another kernel for issue 13's "any guest
+       per VM" test. Whatever task= says, it only fuzzes, fatal operations
+       included, so the hypervisor kills it sooner or later. */
+    kprintf("guest: hostile build: task=fuzz with fuzz_extra=fatal, whatever task= says\n");
+    list_len = 0;
+    list[list_len++] = &task_fuzz;
+    fuzz_force_extra(FUZZ_EXTRA_FATAL);
+#endif
 }
 
 void tasks_run(unsigned cpu)

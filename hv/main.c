@@ -110,7 +110,8 @@ static void build_vms(void)
             power_finish(0, "could not build the VMs");
         }
     }
-    if (vm_create_all(&cfg, guest_cmdlines, &bi.modules[0], &key, err, sizeof(err))) {
+    if (vm_create_all(&cfg, guest_cmdlines, bi.modules, bi.nr_modules, &key, err,
+                      sizeof(err))) {
         report_error(key, 0, err);
         power_finish(0, "could not build the VMs");
     }
@@ -185,6 +186,14 @@ void hv_main(uint32_t magic, uint64_t info)
     if (bi.nr_modules == 0)
         fail("guest", 0, "no guest kernel module was loaded (QEMU: -initrd build/guest.elf; "
                          "GRUB: module2 /boot/guest.elf)");
+    /* Module i is VM i's guest; one no VM would run is a mistake to say. */
+    if (bi.modules_dropped || bi.nr_modules > cfg.vms) {
+        pv_snprintf(err, sizeof(err), "%u guest modules for vms=%lu: module %lu (%s) would "
+                    "never run (module i is VM i's guest; fewer modules repeat the last)",
+                    bi.nr_modules + bi.modules_dropped, cfg.vms, cfg.vms,
+                    cfg.vms < bi.nr_modules ? bi.modules[cfg.vms].name : "dropped");
+        fail("guest", 0, err);
+    }
     power_set_done_action(cfg.done == CFG_DONE_REBOOT);
     init_scheduler();
 

@@ -12,7 +12,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from pvhv_common import DEFAULT_GUEST, DEFAULT_HV, REPO, RunError
+from pvhv_common import DEFAULT_GUEST, DEFAULT_HV, REPO, RunError, guest_paths  # noqa: F401
 
 # Bochs (VMX): a Skylake-X model offers VMX with EPT, VPID, unrestricted
 # guest, PAUSE-loop exiting and the preemption timer.
@@ -66,9 +66,13 @@ def make_bochs_iso(workdir, args, hv=None, guest=None, no_guest=False, native=Fa
     shutil.copy(hv if hv is not None else DEFAULT_HV, root / "boot" / kernel)
     lines = ["set timeout=0", "set default=0", 'menuentry "pvhv" {',
              f"    {loader} /boot/{kernel} " + " ".join(_grub_word(w) for w in args.split())]
-    if not no_guest:
-        shutil.copy(guest if guest is not None else DEFAULT_GUEST, root / "boot" / "guest.elf")
-        lines.append("    module2 /boot/guest.elf guest")
+    if native and not no_guest:
+        raise RunError("a native boot has no guest module")
+    if not no_guest:   # one module2 line per guest: module i is VM i's kernel
+        for i, g in enumerate(guest_paths(guest)):
+            name = "guest.elf" if i == 0 else f"guest{i}.elf"
+            shutil.copy(g, root / "boot" / name)
+            lines.append(f"    module2 /boot/{name} guest{i if i else ''}")
     lines += ["    boot", "}", ""]
     (root / "boot" / "grub" / "grub.cfg").write_text("\n".join(lines))
     iso = Path(workdir) / "pvhv.iso"
@@ -110,6 +114,7 @@ MB1_INFO_MODS = 1 << 3
 MB1_INFO_LOADER_NAME = 1 << 9
 MB1_INFO_SIZE = 72                      # up to and including boot_loader_name
 MB1_LOADER_NAME_OFF = 64
+MB1_MODULE_SIZE = 16                    # start, end, string, reserved
 ELF_PT_LOAD = 1
 PAGE = 4096
 
@@ -154,12 +159,18 @@ def make_bochs_direct(workdir, args, hv=None, guest=None, no_guest=False):
     flags = MB1_INFO_CMDLINE | MB1_INFO_LOADER_NAME
     mods_count = mods_addr = 0
     if not no_guest:
-        g = Path(guest if guest is not None else DEFAULT_GUEST).read_bytes()
+        guests = guest_paths(guest)
+        if len(guests) != 1:
+            # Seen under Bochs 2.7: bytes of the boot-data image past the
+            # first module read as zeros, so a second module arrives empty.
+            raise RunError("the Bochs direct loader boots one guest module; for one per VM "
+                           "use --loader grub (module2 lines) or QEMU")
+        g = guests[0].read_bytes()
         mod_name_at = BOCHS_BOOTDATA_ADDR + len(blob)
         blob += b"guest\0"
         blob += bytes(-len(blob) % 16)
         mods_addr = BOCHS_BOOTDATA_ADDR + len(blob)
-        blob += bytes(16)
+        blob += bytes(MB1_MODULE_SIZE)
         blob += bytes(-len(blob) % PAGE)
         start = BOCHS_BOOTDATA_ADDR + len(blob)
         blob += g

@@ -18,3 +18,15 @@ DEFAULT_ISO = BUILD_DIR / "pvhv.iso"
 
 class RunError(Exception):
     """The run could not be started: bad options or missing files."""
+
+
+def guest_paths(guest):
+    """The guest modules to boot, in VM order: --guest "a.elf,b.elf" (or a
+    list) is VM 0's and VM 1's kernel; the hypervisor repeats the last for
+    further VMs. None means build/guest.elf."""
+    if guest is None:
+        return [DEFAULT_GUEST]
+    items = guest.split(",") if isinstance(guest, str) else [str(g) for g in guest]
+    if not items or any(not g for g in items):
+        raise RunError(f"--guest {guest!r}: a comma-separated list of guest ELF files")
+    return [Path(g) for g in items]

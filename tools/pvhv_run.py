@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pvhv_log  # noqa: E402  (sits next to this file)
 # Re-exported: tests, bench and test_models reach them as pvhv_run.X.
 from pvhv_common import (BUILD_DIR, DEFAULT_GUEST, DEFAULT_HV, DEFAULT_ISO,  # noqa: E402,F401
-                         REPO, RunError)
+                         REPO, RunError, guest_paths)
 from pvhv_bochs import (BOCHS_CPU_MODEL, BOCHS_CPU_MODELS,  # noqa: E402,F401
                         BOCHS_DEFAULT_MEM, BOCHS_EXIT_GRACE_S, BOCHS_IPS, BOCHS_LOADERS,
                         BOCHS_POLL_S, DEFAULT_OPTROM, _grub_word, bochs_cmd, make_bochs_direct,
@@ -114,7 +114,10 @@ def native_images(native, iso, hv, guest, no_guest):
                        "entry boots the guest natively)")
     if hv is not None or no_guest:
         raise RunError("--native boots the guest alone: --hv/--no-guest do not apply")
-    return (guest if guest is not None else DEFAULT_GUEST), None, True
+    guests = guest_paths(guest)
+    if len(guests) != 1:
+        raise RunError("--native boots one guest kernel: give --guest a single file")
+    return guests[0], None, True
 
 
 def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
@@ -142,7 +145,8 @@ def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
             if guest is not None:
                 raise RunError("--guest and --no-guest contradict each other")
         else:
-            cmd += ["-initrd", str(guest if guest is not None else DEFAULT_GUEST)]
+            # QEMU's multiboot loader: one module per comma (module i -> VM i).
+            cmd += ["-initrd", ",".join(str(g) for g in guest_paths(guest))]
         cmd += ["-append", args]
     cmd += ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
             "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT},iosize=0x04"]
@@ -160,7 +164,7 @@ def _check_inputs(iso, hv, guest, no_guest):
     else:
         needed = [("hypervisor", hv if hv is not None else DEFAULT_HV)]
         if not no_guest:
-            needed.append(("guest", guest if guest is not None else DEFAULT_GUEST))
+            needed += [("guest", g) for g in guest_paths(guest)]
     for what, path in needed:
         if not Path(path).is_file():
             raise RunError(f"{what} image {path} not found (build it first: make)")

@@ -91,8 +91,10 @@ static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32
 
 static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const char *name)
 {
-    if (bi->nr_modules >= BOOT_MAX_MODULES)
+    if (bi->nr_modules >= BOOT_MAX_MODULES) {
+        bi->modules_dropped++;
         return;
+    }
     struct boot_module *m = &bi->modules[bi->nr_modules++];
     m->start = start;
     m->end = end;

@@ -12,7 +12,7 @@
 
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_MAX_REGIONS 64
-#define BOOT_MAX_MODULES 4
+#define BOOT_MAX_MODULES 16        /* one guest kernel per VM (MAX_VMS) */
 
 struct boot_module {
     uint64_t start, end;       /* physical, [start, end) */
@@ -27,6 +27,7 @@ struct boot_info {
     unsigned nr_usable;
     struct boot_module modules[BOOT_MAX_MODULES];
     unsigned nr_modules;
+    unsigned modules_dropped;  /* past BOOT_MAX_MODULES */
     uint64_t info_start, info_end;  /* the loader's structure itself */
     uint64_t rsdp;             /* physical address of a copy of the RSDP, or 0 */
 };

@@ -26,6 +26,7 @@
 #define SEED_MIX 0x9E3779B97F4A7C15ull
 
 _Static_assert(MAX_VMS <= SCHED_MAX_GROUPS, "one scheduler group per VM");
+_Static_assert(BOOT_MAX_MODULES >= MAX_VMS, "a guest module per VM");
 
 struct vm vms[MAX_VMS];
 unsigned nr_vms;
@@ -41,10 +42,10 @@ static int create_error(const char **key, const char *which, char *err, unsigned
 }
 
 int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
-                  const struct boot_module *guest,
+                  const struct boot_module *guests, unsigned nr_guests,
                   const char **key, char *err, unsigned errlen)
 {
-    char why[200];
+    char why[200], load_err[160];
 
     for (unsigned i = 0; i < cfg->vms; i++) {
         struct vm *vm = &vms[i];
@@ -63,9 +64,15 @@ int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
         memset((void *)(uintptr_t)vm->mem_hpa, 0, cfg->mem);
         vm->vcpus = pages_alloc_zeroed((sizeof(struct vcpu) * vm->nr_vcpus + FRAME_SIZE - 1) /
                                        FRAME_SIZE);
+        unsigned m = i < nr_guests ? i : nr_guests - 1;
+        const struct boot_module *guest = &guests[m];
         if (loader_load_guest(vm, (const void *)(uintptr_t)guest->start,
-                              guest->end - guest->start, cmdlines[i], why, sizeof(why)))
+                              guest->end - guest->start, cmdlines[i], load_err,
+                              sizeof(load_err))) {
+            pv_snprintf(why, sizeof(why), "VM %u's guest module %u (%s): %s", i, m,
+                        guest->name[0] ? guest->name : "unnamed", load_err);
             return create_error(key, "guest", err, errlen, why);
+        }
         if (virt->vm_init(vm))
             return create_error(key, "mem", err, errlen, "could not build the nested page tables");
         for (unsigned c = 0; c < vm->nr_vcpus; c++) {

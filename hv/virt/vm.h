@@ -49,9 +49,10 @@ struct boot_module;
 struct json;
 
 /* Builds every VM from the configuration (cmdline: what each guest gets);
-   returns 0, or -1 with *key naming what failed and err saying why. */
+   VM i runs guests[i], or the last of the nr_guests modules if there are
+   fewer. Returns 0, or -1 with *key naming what failed and err saying why. */
 int vm_create_all(const struct cfg *cfg, const char (*cmdlines)[PV_CMDLINE_MAX],
-                  const struct boot_module *guest,
+                  const struct boot_module *guests, unsigned nr_guests,
                   const char **key, char *err, unsigned errlen);
 /* Translates a guest-physical range to a host pointer, or NULL if any byte
    of [gpa, gpa+len) lies outside the VM's memory. */
