@@ -141,19 +141,11 @@ void fuzz_cr8(uint64_t *rng, struct fuzz_op *op)
     unsigned long flags = irq_save_flags();
 
     op->a = pv_rng_below(rng, 4) ? pv_rng_below(rng, CR8_MAX + 1) : fuzz_value(rng);
-    /* On VMX, CR8 is the host's TPR (issue 13 item 1): only on request. */
-    if (!fuzz_env.amd && !(fuzz_env.extra & FUZZ_EXTRA_CR8)) {
-        op->name = "cr8-read";
-        op->a = 0;
-        fuzz_note(op);
-        __asm__ volatile("mov %%cr8, %0" : "=r"(seen));
-    } else {
-        fuzz_note(op);
-        fuzz_arm();
-        __asm__ volatile(FUZZ_CATCH "mov %1, %%cr8\n\tmov %%cr8, %0\n9:\tmov %2, %%cr8"
-                         : "+r"(seen) : "r"(op->a), "r"(0ull) : "r11", "memory");
-        fuzz_caught(op);
-    }
+    fuzz_note(op);
+    fuzz_arm();
+    __asm__ volatile(FUZZ_CATCH "mov %1, %%cr8\n\tmov %%cr8, %0\n9:\tmov %2, %%cr8"
+                     : "+r"(seen) : "r"(op->a), "r"(0ull) : "r11", "memory");
+    fuzz_caught(op);
     irq_restore_flags(flags);
     op->r = (long)seen;
 }

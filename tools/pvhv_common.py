@@ -26,7 +26,10 @@ def guest_paths(guest):
     further VMs. None means build/guest.elf."""
     if guest is None:
         return [DEFAULT_GUEST]
-    items = guest.split(",") if isinstance(guest, str) else [str(g) for g in guest]
+    if isinstance(guest, (str, os.PathLike)):
+        items = str(guest).split(",")
+    else:
+        items = [str(g) for g in guest]
     if not items or any(not g for g in items):
         raise RunError(f"--guest {guest!r}: a comma-separated list of guest ELF files")
     return [Path(g) for g in items]
