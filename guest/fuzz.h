@@ -17,8 +17,7 @@
 
 /* fuzz_extra= words: operations left out unless asked for. */
 #define FUZZ_EXTRA_FATAL   (1u << 0) /* the hypervisor kills the VM by design */
-#define FUZZ_EXTRA_INVD    (1u << 1) /* INVD (issue 13 item 7: kills the VM) */
-#define FUZZ_EXTRA_TCGCR   (1u << 2) /* on AMD, CR writes QEMU 7.2 TCG gets wrong */
+#define FUZZ_EXTRA_TCGCR   (1u << 1) /* on AMD, CR writes QEMU 7.2 TCG gets wrong */
 
 struct fuzz_op {
     const char *name;

@@ -123,8 +123,6 @@ void fuzz_insn(uint64_t *rng, struct fuzz_op *op)
     enum insn i = (enum insn)pv_rng_below(rng, I_COUNT);
     uint64_t a = fuzz_value(rng), b = fuzz_value(rng), d = 0;
 
-    if (i == I_INVD && !(fuzz_env.extra & FUZZ_EXTRA_INVD))
-        i = I_WBINVD;                       /* issue 13 item 7: INVD kills the VM */
     for (unsigned q = 0; q < SCRATCH_RANDOM; q++)
         scratch[q] = pv_rng_below(rng, 2) ? fuzz_value(rng) : pv_rng_next(rng);
     if (i == I_VMCALL || i == I_VMMCALL)

@@ -66,7 +66,7 @@ static const struct kind kinds[] = {
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-static const char *const extra_words[] = { "fatal", "invd", "tcgcr" };
+static const char *const extra_words[] = { "fatal", "tcgcr" };
 #define NEXTRA (sizeof(extra_words) / sizeof(extra_words[0]))
 
 struct fuzz_env fuzz_env;
@@ -92,7 +92,7 @@ static void configure(void)
         if (i < NEXTRA)
             fuzz_env.extra |= 1u << i;
         else if (!(len == 4 && !memcmp(p, "none", 4)))
-            cfg_bad("fuzz_extra", arg, "each item must be one of none, fatal, invd, tcgcr");
+            cfg_bad("fuzz_extra", arg, "each item must be one of none, fatal, tcgcr");
         p = *end ? end + 1 : end;
     }
 }

@@ -74,7 +74,7 @@ static const struct key keys[] = {
     { "ops", K_UINT, 0, 1000000000000ull, 0, PV_OPT_STR(PV_OPT_OPS), "acquisitions per vCPU", F(ops) },
     { "fuzz_ops", K_UINT, 0, 1000000000ull, 0, "10000", "operations (task=fuzz)",
       F(fuzz_ops) },
-    { "fuzz_extra", K_WORDS, 0, 0, "none|fatal|invd|tcgcr", "none", 0, F(fuzz_extra) },
+    { "fuzz_extra", K_WORDS, 0, 0, "none|fatal|tcgcr", "none", 0, F(fuzz_extra) },
     { "seed", K_UINT, 0, UINT64_MAX, 0, PV_OPT_STR(PV_OPT_SEED), 0, F(seed) },
     { "tlb", K_WORD, 0, 0, "native|pv|hv", "pv", 0, F(tlb) },
     { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
