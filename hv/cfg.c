@@ -105,7 +105,7 @@ static int fail(struct cfg_error *err, const char *key, const char *value,
 static int fail(struct cfg_error *err, const char *key, const char *value,
                 const char *fmt, ...)
 {
-    char why[448];
+    char why[576];
     va_list ap;
     va_start(ap, fmt);
     pv_vsnprintf(why, sizeof(why), fmt, ap);
@@ -453,7 +453,7 @@ int cfg_parse(const char *cmdline, struct cfg *c, struct cfg_error *err)
         while (k < NKEYS && strcmp(keys[k].name, word))
             k++;
         if (k == NKEYS) {
-            char known[400];
+            char known[520];
             size_t len = 0;
             for (unsigned i = 0; i < NKEYS && len + 1 < sizeof(known); i++) {
                 int w = pv_snprintf(known + len, sizeof(known) - len, "%s%s",

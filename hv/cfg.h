@@ -87,7 +87,7 @@ struct cfg {
 struct cfg_error {
     char key[32];
     char value[64];
-    char message[512];
+    char message[640];
 };
 
 /* Fills cfg with defaults, then applies cmdline. 0 on success, -1 with err. */

@@ -234,6 +234,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vexit *e)
     case PV_HC_FLUSH_TLB:
         v->stats.hypercalls[HC_STAT_FLUSH_TLB]++;
         ret = tlb_hv_flush(v, r->rbx, r->rcx);
+        break;
     case PV_HC_OPLOG:
         v->stats.hypercalls[HC_STAT_OPLOG]++;
         ret = vm_oplog_register(v->vm, r->rbx);
