@@ -28,20 +28,6 @@
 #define XCR0_VALUES 8
 #define HIGH_HALF 32
 
-static uint64_t read_cr0(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
-static uint64_t read_cr4(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
 /* CR writes QEMU 7.2 TCG's SVM gets wrong are left out on AMD unless
    fuzz_extra=tcgcr (the AMD platform here is QEMU TCG). */
 static int tcg_bugs(void)
