@@ -43,12 +43,16 @@ def test_same_run_twice_gives_identical_records(backend_boot):
 def test_4pcpus_2x_pvticket_halts_and_kicks_in_every_vm(backend_boot):
     """4 pCPUs, 2 VMs x 4 vCPUs, default spin threshold: in each VM waiters
     reach the slow path, halt and are kicked; mutual exclusion holds."""
-    # Critical sections of 1000 iterations: a preempted holder keeps the
-    # lock long enough for waiters to exhaust the default 32768 spins. Round
-    # robin starts the VMs' vCPUs in step (few preempted holders in the
-    # first few hundred ms), so run 600 ms: ~190 halts per VM (main e55de45).
+    # The slow path is forced by the shape, not left to the schedule: a
+    # critical section of 200000 iterations (~20 ms of Bochs time) is longer
+    # than a slice, so a holder is preempted while it holds the lock and the
+    # waiters on the other pCPUs exhaust the default 32768 spins (~4.6 ms).
+    # With cs=1000 the count depended on how the policy happened to line up
+    # the slices: 0-2 halts per vCPU under cfs, and 0 in VM 0 after unrelated
+    # code changes moved the deterministic schedule. Here: 5 halts and 5 kicks
+    # on every vCPU (main 35097fb, 9 s).
     run = backend_boot("vmx", smp=4, args="vms=2 vcpus=4 task=lockstress lock=pvticket "
-                                          "cs=1000 think=1000 duration=600 mem=8M")
+                                          "cs=200000 think=1000 duration=400 mem=8M")
     run.assert_passed(smp=4, vms=2, vcpus=4)
     assert run.records[0]["config"]["spin_threshold"] == 32768, run.context()
     for vm in (0, 1):
