@@ -23,24 +23,12 @@ void hypercall_init(void)
 long hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                 uint64_t a3)
 {
-    long ret;
-
     if (!env.pv) {
         __atomic_add_fetch(&refused, 1, __ATOMIC_RELAXED);
         return -PV_ENOSYS;
     }
     __atomic_add_fetch(&issued, 1, __ATOMIC_RELAXED);
-    if (use_vmmcall)
-        __asm__ volatile("vmmcall"
-                         : "=a"(ret)
-                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
-                         : "memory");
-    else
-        __asm__ volatile("vmcall"
-                         : "=a"(ret)
-                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
-                         : "memory");
-    return ret;
+    return hypercall4_uncounted(nr, a0, a1, a2, a3);
 }
 
 long hypercall4_uncounted(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
