@@ -97,6 +97,14 @@ static void insert(unsigned cpu, struct sched_entity *e)
     rq->nr_queued++;
 }
 
+/* A buddy is only a hint: it may have left this queue (run elsewhere,
+   blocked, migrated) since it was set. Picking one that is not queued here
+   would run a vCPU that is not ours, perhaps on two pCPUs at once. */
+static int queued_here(const struct sched_entity *e, unsigned cpu)
+{
+    return e && e->cfs.queued && e->cfs.rq == (int)cpu;
+}
+
 /* Linux's clear_buddies: forget e as any buddy of rq (only e). */
 static void clear_buddies(struct cfs_rq *rq, const struct sched_entity *e)
 {
@@ -381,9 +389,9 @@ static struct sched_entity *cfs_pick(struct sched_cpu *scpu)
        leftmost; and forget e as a buddy (only e: the others stay). */
     if (rq->skip == left && left->next && ahead_by_gran(left, left->next) < 1)
         e = left->next;
-    if (rq->last && ahead_by_gran(left, rq->last) < 1)
+    if (queued_here(rq->last, cpu) && ahead_by_gran(left, rq->last) < 1)
         e = rq->last;
-    if (rq->next && ahead_by_gran(left, rq->next) < 1)
+    if (queued_here(rq->next, cpu) && ahead_by_gran(left, rq->next) < 1)
         e = rq->next;
     unlink(e);
     rq->resched = 0;
