@@ -63,6 +63,7 @@ UNIT_EXTRA_test_sched_smp := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.
 UNIT_EXTRA_test_watchdog := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_ple := hv/virt/ple.c
+UNIT_EXTRA_test_svm_shadow_hlt := hv/svm/vmcb.c hv/virt/gva.c
 
 .PHONY: all iso run test unit-test unit-bins model-test system-test tool-test test-mutants fuzz deps clean lock-volume
 

@@ -18,6 +18,7 @@ MUTANTS=(
 "skip_entry_flush|deferred pv TLB flush on entry|steal_on_enter() sees FLUSH_TLB but never asks the backend to flush|unit:test_steal"
 "skip_hv_flush|tlb=hv flush before entry|tlb_hv_before_entry() never consumes the flag nor asks the backend to flush|unit:test_tlb_hv"
 "lose_steal_update|steal time|steal_on_enter() never writes the steal field|unit:test_steal"
+"shadow_hlt_no_skip|SVM shadowed-HLT completion|svm_complete_shadowed_hlt() counts the HLT and opens the window but leaves RIP on it|unit:test_svm_shadow_hlt"
 "accept_bad_key|option validation|slice= out of range is accepted|unit:test_cfg_table"
 "skip_kick|pv unhalt (KICK_CPU)|KICK_CPU counts the kick but neither latches nor wakes the target|tests/system/test_lockstress.py::test_pvticket_overcommit_halts_and_kicks_add_up"
 "no_kicked_latch|kicked latch|HLT ignores (and clears) a kick that landed before it|tests/system/test_abi.py::test_kick_before_hlt_returns_at_once"

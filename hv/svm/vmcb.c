@@ -127,7 +127,9 @@ int svm_complete_shadowed_hlt(struct vcpu *v)
 
     if (guest_read_byte(v->vm, &pg, rip, &op) || op != OPCODE_HLT)
         return 0;
+#ifndef PVHV_MUTANT_shadow_hlt_no_skip   /* planted bug: make test-mutants */
     v->regs.rip += INSN_LEN_HLT;
+#endif
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     v->stats.shadowed_hlts++;
     return 1;
