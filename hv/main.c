@@ -194,7 +194,8 @@ void hv_main(uint32_t magic, uint64_t info)
                     cfg.vms < bi.nr_modules ? bi.modules[cfg.vms].name : "dropped");
         fail("guest", 0, err);
     }
-    power_set_done_action(cfg.done == CFG_DONE_REBOOT);
+    power_set_done_action(cfg.done == CFG_DONE_REBOOT ? POWER_DONE_REBOOT
+                          : cfg.done == CFG_DONE_HALT ? POWER_DONE_HALT : POWER_DONE_EXIT);
     init_scheduler();
 
     hv_printf("pvhv: %u pCPUs, backend %s, TSC %lu Hz, %lu VMs x %lu vCPUs, %lu MiB each\n",

@@ -1,6 +1,8 @@
 /*
- * How a run ends: QEMU's isa-debug-exit (pass and fail give different exit
- * statuses), Bochs' shutdown port, or a halt/reboot on bare metal.
+ * How a run ends (done=): QEMU's isa-debug-exit (pass and fail give
+ * different exit statuses) and Bochs' shutdown port, then a halt; or only a
+ * halt, the emulator left running; or a reset through the keyboard
+ * controller.
  */
 #ifndef HV_POWER_H
 #define HV_POWER_H
@@ -14,6 +16,8 @@ struct json;
 void power_finish(int pass, const char *reason) __attribute__((noreturn));
 /* The end record's fields from above (the VM counts), added after status. */
 void power_set_end_fields(void (*fn)(struct json *j));
-void power_set_done_action(int reboot);
+/* What power_finish does after the end record (done=exit|halt|reboot). */
+enum power_done { POWER_DONE_EXIT, POWER_DONE_HALT, POWER_DONE_REBOOT };
+void power_set_done_action(enum power_done action);
 
 #endif
