@@ -119,11 +119,20 @@ def test_cr8_15_leaves_host_vectors_working(abi):
     later: it was blocked, its pCPU woke for the kick, and the run ended
     with its end record. Had the guest's 15 reached the host's LAPIC TPR
     (VMX before CR8 exiting, issue 13 review item 1), that pCPU would have
-    slept for good: under Bochs the run hung without an end record."""
+    slept for good: under Bochs the run hung without an end record.
+
+    Counts only: its sleep and kick_before_hlt each took a HLT exit, and
+    it received vCPU1's kick and its own. Whether the sleep really blocked
+    (blocked_ns > 0) depends on vCPU0 reaching HLT within vCPU1's 20 ms of
+    TSC; under QEMU TCG that is host time, and a loaded host that starves
+    vCPU0's thread for longer latches the kick first (HLT returns at once,
+    blocked_ns 0; the assertion was flaky with two emulators running). The Bochs boot of
+    test_vmx_bochs.py asserts blocked_ns > 0, where the 20 ms are counted
+    in instructions (ips=), so no host load can shorten them."""
     abi.assert_passed(smp=SMP, vms=1, vcpus=2)
     assert abi.one("abi")["failures"] == 0, abi.context()
     hv = abi.index("hv_vcpu", ("vm", "vcpu"))[(0, 0)]
-    assert hv["blocked_ns"] > 0 and hv["kicks_received"] >= 2, abi.context()
+    assert hv["exits"]["hlt"] >= 2 and hv["kicks_received"] >= 2, abi.context()
 
 
 def test_bad_state_writes_get_gp_not_entry_failure(abi):
