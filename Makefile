@@ -197,10 +197,14 @@ tool-test:
 system-test: all iso
 	$(PY) -m pytest -q tests/system
 
+# Last, the planted bugs (tests/mutants.sh): each mutant's test must fail
+# on it; that the same tests pass on the real build the pytest run above
+# has just shown (MUTANTS_REAL=suite), so they are not run twice.
 test: deps all iso
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory model-test
 	$(PY) -m pytest -q -p no:cacheprovider tests/tools tests/system
+	@MUTANTS_REAL=suite $(MAKE) --no-print-directory test-mutants
 
 # Each planted bug built into build/mutant-<name>; the test named for its
 # mechanism must fail on it and pass on the real build (README, Tests).

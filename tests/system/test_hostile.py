@@ -24,9 +24,12 @@ from conftest import BACKENDS
 SMP = 2
 HOSTILE_BACKENDS = BACKENDS[:2]      # svm-qemu, vmx-bochs
 # timeout= far beyond the run: a VM killed for a deadlock must not be a
-# VM killed by the timeout.
+# VM killed by the timeout. VM 0 finishes in about 0.5 s (QEMU TCG, 2026-12-02:
+# elapsed 453 ms) and the watchdog kills VM 1 as soon as its last vCPU
+# halts, so 30 s is 60 times the run; it is also how long the no_watchdog
+# mutant of make test-mutants waits (it was 100 s).
 CONSOLE_BUDGET = 256
-HALT_ARGS = ("vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=100000 "
+HALT_ARGS = ("vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=30000 "
              f"console_budget={CONSOLE_BUDGET}")
 SPIN_ARGS = "vms=2 vcpus=2 task=smp crash=1:spin mem=8M timeout=3000"
 
@@ -127,7 +130,7 @@ def test_vm_switches_counted_barriers_named(halt_runs, backend):
 def test_halted_vm_is_killed_as_deadlocked(halt_runs, backend):
     """crash=1:halt: every vCPU of VM 1 halts with interrupts off. The
     watchdog kills VM 1 the moment its last vCPU halts, with the deadlock as
-    the reason (timeout=100 s never came); VM 0 finishes."""
+    the reason (timeout=30 s never came); VM 0 finishes."""
     run = halt_runs(backend)
     reason = assert_vm1_killed_vm0_done(run)
     assert reason.startswith("deadlock: all 3 started vCPUs halted"), reason
