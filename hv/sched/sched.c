@@ -285,6 +285,13 @@ static void make_runnable(struct sched_entity *e, int front)
     wake_idle_pcpu();
 }
 
+/* With the lock of the queue e is in or is going to: may a wake-up put e
+   at the front? (rr: only a vCPU that has not run more than the mean.) */
+static int may_boost(const struct sched_entity *e)
+{
+    return !policy->may_boost || policy->may_boost(e);
+}
+
 /* Lock of e's queue held: move a queued entity to the front of its queue. */
 static void to_front(struct sched_entity *e)
 {
@@ -302,6 +309,7 @@ static void wake_claimed(struct sched_entity *e, int front)
     if (__atomic_load_n(&e->group->finished, __ATOMIC_SEQ_CST)) {
         set_state(e, VCPU_DONE);
     } else {
+        front = front && may_boost(e);
         make_runnable(e, front);
         if (front)
             preempt_for_wakeup();
@@ -334,7 +342,7 @@ void sched_notify(struct sched_entity *e, int kick)
     } else if (s == VCPU_RUNNABLE && front) {
         uint64_t f = sched_port_irq_save();
         unsigned q = lock_entity(e);
-        if (e->state == VCPU_RUNNABLE)
+        if (e->state == VCPU_RUNNABLE && may_boost(e))
             to_front(e);
         unlock_rq(q, f);
     } else if (s == VCPU_RUNNING) {

@@ -75,6 +75,11 @@ struct sched_entity {
         int rq;                /* the pCPU queue it is on or last left */
         int queued;
     } cfs;
+    /* rr only (hv/sched/rr.c) */
+    struct {
+        uint64_t ran;          /* cycles run, up to its last stay */
+        uint64_t since;        /* clock when it was last put on a pCPU */
+    } rr;
 };
 
 /* One VM: its entities and the co-run accounting. */
@@ -130,6 +135,10 @@ struct sched_policy {
        itself (cfs): boost's front-of-queue and preempt-the-longest-runner
        rules are not applied for it. */
     int own_wakeup;
+    /* Optional, with the lock of the queue e is in or is joining: may e,
+       woken or interrupted, go to the front (boost=on)? Without it,
+       always. */
+    int (*may_boost)(const struct sched_entity *e);
 };
 
 extern const struct sched_policy sched_rr;

@@ -225,6 +225,18 @@ void assert_fair(unsigned bound)
     }
 }
 
+double groups_jain(void)
+{
+    double per[SCHED_MAX_GROUPS] = { 0 }, sum = 0, squares = 0;
+    for (unsigned i = 0; i < nr_ents; i++)
+        per[ents[i].group->slot] += ran_ticks[i];
+    for (unsigned g = 0; g < sched_nr_groups; g++) {
+        sum += per[g];
+        squares += per[g] * per[g];
+    }
+    return squares > 0 ? sum * sum / (sched_nr_groups * squares) : 1;
+}
+
 void assert_no_starvation(uint64_t bound)
 {
     for (unsigned i = 0; i < nr_ents; i++)

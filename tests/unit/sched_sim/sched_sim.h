@@ -56,6 +56,9 @@ void sim_run(unsigned cpus, unsigned steps, const struct sim_rules *r, int gang_
 
 /* Every entity's ticks are within `bound` of the mean. */
 void assert_fair(unsigned bound);
+/* Jain's index over the groups' ticks (the sum over each VM's entities),
+   the measure of issue 12's fairness at scale: 1 when all are equal. */
+double groups_jain(void);
 /* No entity waited runnable longer than `bound` cycles. */
 void assert_no_starvation(uint64_t bound);
 /* run + runnable + blocked + ... = the time since start, per entity. */
