@@ -16,6 +16,7 @@
 #include "core/power.h"
 #include "core/time.h"
 #include "core/x86.h"
+#include "sched/port.h"
 #include "sched/sched.h"
 #include "trace/trace.h"
 #include "virt/barrier.h"
@@ -248,6 +249,7 @@ static void sched_record(void)
     json_begin(&j, "sched");
     json_str(&j, "policy", sched_policy_name());
     json_u64(&j, "slice_us", sched_slice_us());
+    json_str(&j, "locks", sched_port_lock_kind());
     json_u64(&j, "gang_switches", sched_stats.gang_switches);
     json_u64(&j, "cross_vm_overlaps", sched_stats.cross_vm_overlaps);
     json_u64(&j, "wakeup_preemptions", sched_stats.wakeup_preemptions);

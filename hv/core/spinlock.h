@@ -1,7 +1,9 @@
 /*
- * The hypervisor's own locks: a plain FIFO ticket lock in one word. The
- * hypervisor never runs preempted by a hypervisor, so the plain lock is the
- * right one here; the guest's pv locks live in libpv.
+ * The hypervisor's own locks: a plain FIFO ticket lock in one word. On bare
+ * metal the hypervisor never runs preempted by a hypervisor, so the plain
+ * lock is the right one; where its pCPUs are themselves preempted (it runs
+ * under QEMU TCG or nested) a FIFO lock convoys, and spin_lock_unfair takes
+ * the same word test-and-set instead. The guest's pv locks live in libpv.
  */
 #ifndef HV_SPINLOCK_H
 #define HV_SPINLOCK_H
@@ -37,6 +39,19 @@ static inline int spin_trylock(spinlock_t *l)
         return 0;
     return __atomic_compare_exchange_n(&l->tail, &t, (uint16_t)(t + 1), 0,
                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Test-and-test-and-set on the ticket word: whoever finds the lock free
+   takes it, so a waiter that is not running (a preempted pCPU) holds
+   nobody up, at the price of FIFO order (Linux's virt_spin_lock). Mixes
+   safely with spin_lock on the same word: a ticket waiter keeps head !=
+   tail, so trylock fails until the queue is empty. */
+static inline void spin_lock_unfair(spinlock_t *l)
+{
+    while (!spin_trylock(l))
+        while (__atomic_load_n(&l->head, __ATOMIC_RELAXED) !=
+               __atomic_load_n(&l->tail, __ATOMIC_RELAXED))
+            __asm__ volatile("pause");
 }
 
 /* Interrupts off; returns the previous RFLAGS for irq_restore. */

@@ -23,6 +23,11 @@ void sched_port_resched(unsigned cpu);
    trylock. */
 #define SCHED_LOCK_GROUP(slot) (SCHED_MAX_CPUS + (slot))
 #define SCHED_LOCKS (SCHED_MAX_CPUS + SCHED_MAX_GROUPS)
+/* Called by sched_init before any pCPU takes a scheduler lock: one_lock is
+   1 when the policy serves every pCPU under one lock (rr, gang). */
+void sched_port_init(int one_lock);
+/* What the locks are, for the report: "ticket" or "tas". */
+const char *sched_port_lock_kind(void);
 uint64_t sched_port_irq_save(void);       /* interrupts off; returns the flags */
 void sched_port_irq_restore(uint64_t flags);
 void sched_port_lock(unsigned lock);

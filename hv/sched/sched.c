@@ -56,6 +56,7 @@ int sched_init(const struct sched_params *p)
         policy = &sched_cfs;
     else
         return -1;
+    sched_port_init(!policy->per_cpu_queues);
     params = *p;
     slice_us = p->slice_us;
     sched_slice_cycles = p->slice_cycles;

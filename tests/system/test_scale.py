@@ -2,8 +2,11 @@
 speed and fairness are figures of make bench and the README, not asserted).
 
 - 16 pCPUs, 4 VMs x 16 vCPUs (4x) of smp, lockstress and tlbstress under
-  the default cfs: every VM finishes, every lock keeps mutual exclusion,
-  every VM's shootdowns complete without a stale read, and every pCPU ran.
+  cfs (the default), rr and gang: every VM finishes, every lock keeps mutual
+  exclusion, every VM's shootdowns complete without a stale read, and every
+  pCPU ran. rr and gang serve every pCPU under one lock, which under QEMU
+  (CPUID's hypervisor bit: pCPUs are host threads that the host preempts)
+  is test-and-set; as a FIFO ticket lock it convoyed and both timed out.
 - task=hcall: each vCPU's self-kicks all reach the hypervisor's kick path
   and none is refused."""
 
@@ -12,12 +15,15 @@ import pytest
 pytestmark = pytest.mark.boot
 
 
-def test_16_pcpus_at_4x(boot):
+@pytest.mark.parametrize("sched", ["cfs", "rr", "gang"])
+def test_16_pcpus_at_4x(boot, sched):
     smp, vms, vcpus = 16, 4, 16
+    words = "" if sched == "cfs" else f" sched={sched}"     # cfs: the default
     run = boot(smp=smp, args=f"vms={vms} vcpus={vcpus} task=smp,lockstress,tlbstress "
-                             f"duration=150")
+                             f"duration=150{words}")
     run.assert_passed(smp=smp, vms=vms, vcpus=vcpus)
-    assert run.records[0]["config"]["sched"] == "cfs", run.context()
+    assert run.records[0]["config"]["sched"] == sched, run.context()
+    assert run.one("sched")["locks"] == ("ticket" if sched == "cfs" else "tas"), run.context()
     locks = {r["vm"]: r for r in run.kind("lock_vm")}
     assert sorted(locks) == list(range(vms)), run.context()
     for vm, r in locks.items():

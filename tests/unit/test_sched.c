@@ -133,6 +133,21 @@ static void test_rr_boost_fair_at_scale(void **state)
     }
 }
 
+/* The port learns whether one lock serves every pCPU (rr, gang: it then
+   takes that lock test-and-set when pvhv runs under a hypervisor) or each
+   pCPU has its own (cfs). */
+static void test_port_told_about_one_lock(void **state)
+{
+    (void)state;
+    const char *policy[] = { "rr", "gang", "cfs" };
+    const int one[] = { 1, 1, 0 };
+    for (unsigned i = 0; i < 3; i++) {
+        port_one_lock = -1;
+        setup_machine(policy[i], 2, 1, 2, 1);
+        assert_int_equal(port_one_lock, one[i]);
+    }
+}
+
 /* ---- the state machine ---- */
 
 static void test_kick_before_block_is_kept(void **state)
@@ -305,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_rr_boost_runs_kicked_first),
         cmocka_unit_test(test_rr_boost_only_near_the_mean),
         cmocka_unit_test(test_rr_boost_fair_at_scale),
+        cmocka_unit_test(test_port_told_about_one_lock),
         cmocka_unit_test(test_kick_before_block_is_kept),
         cmocka_unit_test(test_block_wakes_on_pending_irq_only_when_wakeable),
         cmocka_unit_test(test_yield_to_moves_target_to_front),

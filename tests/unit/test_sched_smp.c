@@ -39,6 +39,7 @@ static unsigned pokes[CPUS];
 static int need_resched[CPUS];
 static int order_violations;
 
+void sched_port_init(int one_lock) { (void)one_lock; }
 uint64_t sched_port_now(void) { return __atomic_add_fetch(&clock_now, 1, __ATOMIC_RELAXED); }
 unsigned sched_port_this_cpu(void) { return my_cpu; }
 void sched_port_poke(unsigned cpu) { __atomic_add_fetch(&pokes[cpu], 1, __ATOMIC_SEQ_CST); }

@@ -25,6 +25,7 @@
 static uint64_t now;
 static int irq_ok[VCPUS];
 
+void sched_port_init(int one_lock) { (void)one_lock; }
 uint64_t sched_port_now(void) { return now; }
 unsigned sched_port_this_cpu(void) { return 0; }
 void sched_port_poke(unsigned cpu) { (void)cpu; }

@@ -21,6 +21,8 @@ int need_resched[SCHED_MAX_CPUS];
 static unsigned pokes[SCHED_MAX_CPUS];
 int irq_ok[MAX_ENT * 4];     /* by entity slot: "IF set, vector pending" */
 
+int port_one_lock = -1;
+void sched_port_init(int one_lock) { port_one_lock = one_lock; }
 uint64_t sched_port_now(void) { return now; }
 unsigned sched_port_this_cpu(void) { return cur_cpu; }
 void sched_port_poke(unsigned cpu) { pokes[cpu]++; }

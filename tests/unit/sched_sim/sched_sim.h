@@ -25,6 +25,7 @@ extern uint64_t now;
 extern unsigned cur_cpu;
 extern int need_resched[SCHED_MAX_CPUS];
 extern int irq_ok[MAX_ENT * 4];     /* by entity slot: "IF set, vector pending" */
+extern int port_one_lock;           /* what sched_init told sched_port_init */
 
 /* ---- simulated VMs ---- */
 extern struct sched_group groups[SCHED_MAX_GROUPS];
