@@ -255,6 +255,27 @@ static void test_gang_blocking_and_overcommit_within_vm(void **state)
     assert_no_starvation(6 * SLICE);
 }
 
+/* boost=on under gang: a woken vCPU goes to the front of the queue (its
+   VM's next vCPU to run), but preempts nobody; boost=off: the tail. */
+static void test_gang_boost_front_no_preempt(void **state)
+{
+    (void)state;
+    for (int boost = 0; boost <= 1; boost++) {
+        setup_machine("gang", 1, 1, 3, boost);
+        struct sched_entity *a = &ents[0], *b = &ents[1], *c = &ents[2];
+        assert_ptr_equal(sched_pick(&sched_cpus[0]), a);
+        now += TICK;
+        sched_put(a, SCHED_PUT_BLOCK);
+        assert_ptr_equal(sched_pick(&sched_cpus[0]), b);
+        __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
+        sched_notify(a, 1);
+        assert_int_equal(need_resched[0], 0);
+        assert_int_equal(sched_stats.wakeup_preemptions, 0);
+        sched_put(b, SCHED_PUT_PREEMPT);
+        assert_ptr_equal(sched_pick(&sched_cpus[0]), boost ? a : c);
+    }
+}
+
 static void test_yields_within_gang(void **state)
 {
     (void)state;
@@ -327,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_group_finish_ends_every_member),
         cmocka_unit_test(test_gang_never_overlaps_vms),
         cmocka_unit_test(test_gang_blocking_and_overcommit_within_vm),
+        cmocka_unit_test(test_gang_boost_front_no_preempt),
         cmocka_unit_test(test_yields_within_gang),
         cmocka_unit_test(test_rr_stagger_spreads_slice_ends),
     };
