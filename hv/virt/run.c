@@ -16,6 +16,7 @@
 #include "barrier.h"
 #include "../core/lapic.h"
 #include "../core/idt.h"
+#include "../core/panic.h"
 #include "../core/percpu.h"
 #include "../core/time.h"
 #include "../core/x86.h"
@@ -81,6 +82,13 @@ static int lock_grace(struct percpu *cpu, struct vcpu *v, int *graced)
 /* v comes onto this pCPU: the pv state it must see first. */
 static void vcpu_load(struct percpu *cpu, struct vcpu *v)
 {
+    /* One pCPU at a time: a vCPU entered while another pCPU still holds
+       its state would run on stale registers, so the scheduler handing it
+       out twice is caught here rather than as a guest crash later. */
+    uint32_t prev = __atomic_exchange_n(&v->owner, cpu->index + 1, __ATOMIC_ACQ_REL);
+    if (prev)
+        panic("vCPU %u.%u picked on pCPU %u while pCPU %u still runs it (state %s)",
+              v->vm->id, v->id, cpu->index, prev - 1, vcpu_state_names[v->se.state]);
     cpu->current = v;
     cpu->need_resched = 0;
     vm_barrier_switch(cpu, v->vm);  /* IBPB etc. if another VM ran here */
@@ -100,6 +108,7 @@ static void vcpu_put(struct percpu *cpu, struct vcpu *v, enum exit_action act, u
     if (virt->vcpu_put)
         virt->vcpu_put(v);
     xstate_save(v);      /* before any other pCPU can pick v */
+    __atomic_store_n(&v->owner, 0, __ATOMIC_RELEASE);
     lapic_timer_stop();
     cpu->current = 0;
     cpu->busy_cycles += rdtsc() - start;

@@ -73,10 +73,14 @@ struct vcpu {
     uint32_t ple_window;       /* hardware PLE: this vCPU's window (ple.c) */
     int ple_window_dirty;      /* the backend must write it before entry */
     uint32_t tlb_hv_flush;     /* tlb=hv: flush before the next entry (pv/tlb_hv.c) */
+    uint32_t owner;            /* pCPU index + 1 from vcpu_load until its
+                                  state is saved in vcpu_put; 0 = none */
     uint64_t run_seq;          /* odd from just before the flush check to
                                   after the exit (hv/virt/run.c): maybe in guest */
     void *xstate;              /* XSAVE/FXSAVE area, off-CPU (hv/virt/xstate.c) */
     uint64_t dr[4];            /* DR0-DR3, off-CPU */
+    int dr_active;             /* the guest has touched a debug register:
+                                  DR0-3 are switched with the vCPU */
     uint64_t cr2;              /* off-CPU (VMX has no field; Bochs' SVM keeps none) */
     struct vcpu_stats stats;
 };
