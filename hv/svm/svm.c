@@ -69,6 +69,7 @@ static const struct virt_ops svm_ops = {
     .msr_write = svm_msr_write,
     .dump = svm_dump,
     .request_tlb_flush = svm_request_tlb_flush,
+    .dr_intercept_off = svm_dr_intercept_off,
     .check_settings = svm_check_settings,
 };
 

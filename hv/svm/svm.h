@@ -51,6 +51,7 @@ int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 void svm_translate_exit(struct vcpu *v, struct vexit *e);
 void svm_request_tlb_flush(struct vcpu *v);
+void svm_dr_intercept_off(struct vcpu *v);
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen);
 
 static inline void svm_mark_dirty(struct svm_vcpu *sv, uint32_t groups) { sv->dirty |= groups; }

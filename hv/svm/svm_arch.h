@@ -115,6 +115,10 @@
 #define SVM_EXIT_VINTR          0x064
 #define SVM_EXIT_CPUID          0x072
 #define SVM_EXIT_INVD           0x076
+#define SVM_EXIT_READ_DR0       0x020   /* + n: MOV from DRn */
+#define SVM_EXIT_WRITE_DR0      0x030   /* + n: MOV to DRn */
+#define SVM_DR_COUNT            8       /* DR0-7 (DR4/5 alias DR6/7) */
+#define INTERCEPT_DR_ALL        0x00FF00FFu /* reads 7:0, writes 23:16 */
 #define SVM_EXIT_PAUSE          0x077
 #define SVM_EXIT_HLT            0x078
 #define SVM_EXIT_INVLPGA        0x07A

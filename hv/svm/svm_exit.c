@@ -182,6 +182,10 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
     case SVM_EXIT_WBINVD:
         insn_exit(v, vmcb, e, EXIT_WBINVD, INSN_LEN_WBINVD);
         break;
+    case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR0 + SVM_DR_COUNT - 1:
+    case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + SVM_DR_COUNT - 1:
+        e->reason = EXIT_DR_ACCESS;     /* runs again once the vCPU owns them */
+        break;
     case SVM_EXIT_VMMCALL:
         insn_exit(v, vmcb, e, EXIT_HYPERCALL, INSN_LEN_VMMCALL);
         e->cpl = vmcb->save.cpl;

@@ -60,6 +60,7 @@ int svm_vcpu_init(struct vcpu *v)
         }
     }
     vmcb->control.intercept_exc = X86_EXC_REFLECTED;
+    vmcb->control.intercept_dr = INTERCEPT_DR_ALL;     /* lazy DR0-3: xstate.c */
     vmcb->control.iopm_base = (uint64_t)(uintptr_t)svm_iopm;
     vmcb->control.msrpm_base = (uint64_t)(uintptr_t)svm_msrpm;
     vmcb->control.asid = sv->asid;
@@ -241,6 +242,13 @@ uint64_t svm_read_cr(struct vcpu *v, unsigned n)
 {
     const struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
     return n == 4 ? vmcb->save.cr4 : vmcb->save.cr0;
+}
+
+void svm_dr_intercept_off(struct vcpu *v)
+{
+    struct svm_vcpu *sv = v->arch;
+    sv->vmcb->control.intercept_dr = 0;
+    svm_mark_dirty(sv, VMCB_CLEAN_INTERCEPTS);
 }
 
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...))

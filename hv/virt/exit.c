@@ -9,6 +9,7 @@
 #include "irq.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "xstate.h"
 #include "../core/console.h"
 #include "../core/percpu.h"
 #include "../core/time.h"
@@ -151,6 +152,15 @@ static enum exit_action handle_wbinvd(struct vcpu *v, struct vexit *e)
     return ACT_CONTINUE;
 }
 
+/* A first debug-register access: the vCPU takes its DR0-3 and the
+   instruction runs again, now without an exit (hv/virt/xstate.c). */
+static enum exit_action handle_dr_access(struct vcpu *v, struct vexit *e)
+{
+    (void)e;
+    xstate_dr_activate(v);
+    return ACT_CONTINUE;
+}
+
 static enum exit_action handle_entry_fail(struct vcpu *v, struct vexit *e)
 {
     char why[160];
@@ -184,6 +194,7 @@ static const exit_handler_fn handlers[EXIT_COUNT] = {
     [EXIT_EXCEPTION] = handle_exception,
     [EXIT_INVD] = handle_invd,
     [EXIT_WBINVD] = handle_wbinvd,
+    [EXIT_DR_ACCESS] = handle_dr_access,
 };
 
 enum exit_action virt_handle_exit(struct vcpu *v, struct vexit *e)

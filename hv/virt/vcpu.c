@@ -19,7 +19,7 @@ const char *const exit_reason_names[EXIT_COUNT] = {
     [EXIT_INVALID_INSN] = "invalid_insn", [EXIT_ENTRY_FAIL] = "entry_fail",
     [EXIT_PREEMPT_TIMER] = "preempt_timer", [EXIT_CR_ACCESS] = "cr_access",
     [EXIT_EXCEPTION] = "exception",
-    [EXIT_INVD] = "invd", [EXIT_WBINVD] = "wbinvd",
+    [EXIT_INVD] = "invd", [EXIT_WBINVD] = "wbinvd", [EXIT_DR_ACCESS] = "dr_access",
     [EXIT_UNKNOWN] = "unknown",
 };
 

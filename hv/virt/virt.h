@@ -36,6 +36,7 @@ enum exit_reason {
     EXIT_EXCEPTION,       /* an intercepted guest exception, to be reflected */
     EXIT_INVD,            /* INVD: emulated as a no-op, like KVM */
     EXIT_WBINVD,          /* WBINVD: a no-op for guests without devices */
+    EXIT_DR_ACCESS,       /* MOV to/from a debug register before the vCPU owns them */
     EXIT_UNKNOWN,
     EXIT_COUNT
 };
@@ -98,6 +99,9 @@ struct virt_ops {
     /* Flush this vCPU's guest TLB (its ASID/VPID) at its next entry: the
        pv deferred remote flush (DESIGN §6). */
     void (*request_tlb_flush)(struct vcpu *v);
+    /* Stop intercepting MOV to/from debug registers for v (hv/virt/xstate.c:
+       the vCPU's DR0-3 are live in the hardware from now on). */
+    void (*dr_intercept_off)(struct vcpu *v);
     /* With virt_caps.slice_timer: the slice of v ends at deadline_tsc
        (the backend then exits with EXIT_PREEMPT_TIMER). */
     void (*slice_start)(struct vcpu *v, uint64_t deadline_tsc);

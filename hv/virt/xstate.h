@@ -19,5 +19,7 @@ int xstate_vcpu_init(struct vcpu *v);
 /* Around a time slice on this pCPU (hv/virt/run.c). */
 void xstate_load(struct vcpu *v);
 void xstate_save(struct vcpu *v);
+/* The guest's first MOV to/from a debug register (EXIT_DR_ACCESS). */
+void xstate_dr_activate(struct vcpu *v);
 
 #endif

@@ -54,6 +54,7 @@ static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
     } else if (virt_settings.ple) {
         proc |= PROC_PAUSE_EXIT;
     }
+    /* vmx_caps.proc has MOV-DR exiting: lazy DR0-3, hv/virt/xstate.c */
     vx->proc = proc;
     vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
     vmwrite(VMCS_PROC_CTLS, proc);
@@ -190,6 +191,13 @@ void vmx_request_irq_window(struct vcpu *v, int on)
         vx->proc = proc;
         vx->proc_dirty = 1;
     }
+}
+
+void vmx_dr_intercept_off(struct vcpu *v)
+{
+    struct vmx_vcpu *vx = v->arch;
+    vx->proc &= ~PROC_MOV_DR_EXIT;
+    vx->proc_dirty = 1;
 }
 
 /* MSRs kept in VMCS fields, and those swapped by vmx_vcpu_run. */

@@ -121,6 +121,7 @@ static const struct virt_ops vmx_ops = {
     .msr_write = vmx_msr_write,
     .dump = vmx_dump,
     .request_tlb_flush = vmx_request_tlb_flush,
+    .dr_intercept_off = vmx_dr_intercept_off,
     .slice_start = vmx_slice_start,
     .vcpu_load = vmx_vcpu_load,
     .vcpu_put = vmx_vcpu_put,
@@ -185,10 +186,11 @@ const struct virt_ops *vmx_probe(struct virt_caps *caps, char *err, unsigned err
     vmx_caps.proc = adjust_ctls(true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
                                 PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
                                 PROC_MWAIT_EXIT | PROC_MONITOR_EXIT | PROC_SECONDARY |
-                                PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT, &miss);
+                                PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT | PROC_MOV_DR_EXIT,
+                                &miss);
     if (miss)
-        return refuse(err, errlen, "HLT or CR8 exiting, I/O or MSR bitmaps or secondary "
-                      "controls", miss);
+        return refuse(err, errlen, "HLT, CR8 or MOV-DR exiting, I/O or MSR bitmaps or "
+                      "secondary controls", miss);
     uint64_t cap2 = rdmsr(MSR_VMX_PROCBASED_CTLS2);
     uint32_t may2 = (uint32_t)(cap2 >> 32);
     if ((may2 & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)) !=

@@ -132,6 +132,7 @@ void vmx_vcpu_put(struct vcpu *v);
 /* vmx_exit.c */
 void vmx_vcpu_run(struct vcpu *v, struct vexit *e);
 void vmx_request_tlb_flush(struct vcpu *v);
+void vmx_dr_intercept_off(struct vcpu *v);
 void vmx_slice_start(struct vcpu *v, uint64_t deadline_tsc);
 
 /* vmx_run.asm: 0 after a VM exit, VMX_RUN_FAIL_INVALID / VMX_RUN_FAIL_VALID

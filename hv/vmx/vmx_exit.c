@@ -223,6 +223,9 @@ static void translate_exit(uint32_t reason, struct vexit *e)
     case VMX_EXIT_WBINVD:
         e->reason = EXIT_WBINVD;
         break;
+    case VMX_EXIT_DR_ACCESS:
+        e->reason = EXIT_DR_ACCESS;     /* runs again once the vCPU owns them */
+        break;
     case VMX_EXIT_PREEMPT_TIMER:
         e->reason = EXIT_PREEMPT_TIMER;
         break;

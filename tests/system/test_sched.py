@@ -57,6 +57,9 @@ def test_policy_lock_ple_matrix(shared_boot, sched, lock, ple):
     cfg = run.records[0]["config"]
     assert (cfg["sched"], cfg["lock"], cfg["ple"]) == (sched, lock, ple), run.context()
     assert run.one("sched")["policy"] == sched, run.context()
+    # This guest never touches a debug register, so none is switched for
+    # it (hv/virt/xstate.c: DR0-3 follow only vCPUs that used them).
+    assert all(v["exits"]["dr_access"] == 0 for v in run.kind("hv_vcpu")), run.context()
 
 
 def elapsed_ns(run):
