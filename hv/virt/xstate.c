@@ -90,12 +90,13 @@ static void load_drs(struct vcpu *v)
  * first access exits here: its own DR0-3 go live, the intercept goes and
  * the instruction runs again; from then on DR0-3 follow it on and off the
  * pCPU. Besides saving four serialising MOVs per switch on hardware, this
- * removed a failure seen only under QEMU 7.2's multi-threaded TCG: with
- * DR0-3 and the FPU state switched on every vCPU switch, about 1 boot in
- * 35 of 2 VMs x 2 vCPUs (cfs, ple=on) on a loaded host triple-faulted a
+ * makes rarer, but does not remove, a failure seen only under QEMU 7.2's
+ * multi-threaded TCG: with DR0-3 and the FPU state switched on every vCPU
+ * switch, 2 VMs x 2 vCPUs (cfs, ple=on) on a loaded host triple-fault a
  * guest or pvhv itself, a page walk of intact tables right after a world
- * switch finding nothing present (bisected to cfab22d; with either part
- * left out, 0 in 150 boots each).
+ * switch finding nothing present. Bisected to cfab22d; 0 in 150 boots
+ * each with either part left out; with this scheme 1 in 350, against 2 in
+ * 150 for the old one run at the same time (README, "Known defects").
  */
 void xstate_dr_activate(struct vcpu *v)
 {
