@@ -17,7 +17,7 @@
 
 /* fuzz_extra= words: operations left out unless asked for. */
 #define FUZZ_EXTRA_FATAL   (1u << 0) /* the hypervisor kills the VM by design */
-#define FUZZ_EXTRA_TCGCR   (1u << 1) /* on AMD, CR writes QEMU 7.2 TCG gets wrong */
+#define FUZZ_EXTRA_TCGCR   (1u << 1) /* on AMD, CR3 writes QEMU 7.2 TCG gets wrong */
 
 struct fuzz_op {
     const char *name;
@@ -31,7 +31,6 @@ struct fuzz_env {
     int amd;                /* AuthenticAMD (else Intel) */
     int xsave;              /* CPUID.1:ECX.XSAVE */
     unsigned maxphy;        /* physical-address bits */
-    uint64_t cr4_known;     /* CR4 bits this CPU's CPUID says exist */
     unsigned extra;         /* FUZZ_EXTRA_* */
     uint64_t mem;           /* this VM's RAM */
 };

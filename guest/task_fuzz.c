@@ -97,39 +97,6 @@ static void configure(void)
     }
 }
 
-/* CR4 bit -> the CPUID bit that makes it exist (leaf, register, bit). */
-struct cr4_feature { uint8_t cr4_bit; uint8_t leaf7; uint8_t reg; uint8_t bit; };
-enum { REG_B, REG_C, REG_D };
-static const struct cr4_feature cr4_features[] = {
-    { 0, 0, REG_D, 1 }, { 1, 0, REG_D, 1 }, { 2, 0, REG_D, 4 }, { 3, 0, REG_D, 2 },
-    { 4, 0, REG_D, 3 }, { 5, 0, REG_D, 6 }, { 6, 0, REG_D, 7 }, { 7, 0, REG_D, 13 },
-    { 9, 0, REG_D, 24 }, { 10, 0, REG_D, 25 }, { 11, 1, REG_C, 2 }, { 12, 1, REG_C, 16 },
-    { 13, 0, REG_C, 5 }, { 14, 0, REG_C, 6 }, { 16, 1, REG_B, 0 }, { 17, 0, REG_C, 17 },
-    { 18, 0, REG_C, 26 }, { 20, 1, REG_B, 7 }, { 21, 1, REG_B, 20 }, { 22, 1, REG_C, 3 },
-    { 23, 1, REG_C, 7 },
-};
-#define CR4_PCE_BIT 8               /* exists on every CPU */
-#define CPUID_LEAF7 7u
-
-static uint64_t cr4_known(void)
-{
-    uint32_t r1[3], r7[3] = { 0, 0, 0 }, a;
-    uint64_t known = 1ull << CR4_PCE_BIT;
-
-    cpuid(CPUID_FEATURES, 0, &a, &r1[REG_B], &r1[REG_C], &r1[REG_D]);
-    cpuid(0, 0, &a, &r7[REG_B], &r7[REG_C], &r7[REG_D]);
-    if (a >= CPUID_LEAF7)
-        cpuid(CPUID_LEAF7, 0, &a, &r7[REG_B], &r7[REG_C], &r7[REG_D]);
-    else
-        r7[REG_B] = r7[REG_C] = r7[REG_D] = 0;
-    for (unsigned i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
-        const struct cr4_feature *f = &cr4_features[i];
-        if (((f->leaf7 ? r7 : r1)[f->reg] >> f->bit) & 1)
-            known |= 1ull << f->cr4_bit;
-    }
-    return known;
-}
-
 void fuzz_force_extra(unsigned bits)
 {
     fuzz_env.extra |= bits;
@@ -150,7 +117,6 @@ static void probe_cpu(void)
         fuzz_env.maxphy = a & MAXPHY_MASK;
     }
     fuzz_env.mem = env.bi->mem_bytes;
-    fuzz_env.cr4_known = cr4_known();
 }
 
 uint64_t fuzz_value(uint64_t *rng)

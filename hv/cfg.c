@@ -91,7 +91,7 @@ static const struct key keys[] = {
     { "backend", K_WORD, 0, 0, "auto|svm|vmx", "auto", 0, F(backend) },
     { "nmi_test", K_ONOFF, 0, 0, "on|off", "off", 0, F(nmi_test) },
     { "hw_off", K_WORD, 0, 0, "none|vpid|preempt_timer|ple|nrips|pause_filter|flush_asid|"
-      "vmcb_clean|all", "none", 0, F(hw_off) },
+      "vmcb_clean|decode_assists|all", "none", 0, F(hw_off) },
     { "done", K_CHOICE, 0, 0, "exit|halt|reboot", "exit", 0, F(done) },
     { "ips", K_UINT, 0, CFG_IPS_MAX, 0, "0",
       "instructions per second of an instruction-timed platform (0 = calibrate the TSC)",

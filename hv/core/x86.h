@@ -46,6 +46,7 @@
 /* CPUID leaves and bits the hypervisor looks at. */
 #define CPUID_VENDOR            0x00000000u
 #define CPUID_FEATURES          0x00000001u
+#define CPUID_STRUCT_EXT        0x00000007u
 #define CPUID_EXT_MAX           0x80000000u
 #define CPUID_EXT_FEATURES      0x80000001u
 #define CPUID_BRAND_FIRST       0x80000002u

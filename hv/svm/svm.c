@@ -80,6 +80,7 @@ static void choose_features(uint32_t offered)
         { SVM_FEAT_NRIPS, VIRT_OFF_NRIPS, "nrip_save" },
         { SVM_FEAT_FLUSH_BY_ASID, VIRT_OFF_FLUSH_ASID, "flush_by_asid" },
         { SVM_FEAT_VMCB_CLEAN, VIRT_OFF_VMCB_CLEAN, "vmcb_clean" },
+        { SVM_FEAT_DECODE_ASSISTS, VIRT_OFF_DECODE, "decode_assists" },
         { SVM_FEAT_PAUSE_FILTER, VIRT_OFF_PAUSE_FILTER, "pause_filter" },
         { SVM_FEAT_PAUSE_THRESHOLD, VIRT_OFF_PAUSE_FILTER, "pause_filter_threshold" },
     };

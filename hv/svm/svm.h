@@ -50,6 +50,9 @@ int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void svm_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 void svm_translate_exit(struct vcpu *v, struct vexit *e);
+/* svm_cr.c: emulates the CR0/CR4 write of an EXIT_CR_ACCESS, or turns it
+   into EXIT_UNKNOWN with the reason in e->detail. */
+void svm_cr_write(struct vcpu *v, struct vexit *e);
 void svm_request_tlb_flush(struct vcpu *v);
 void svm_dr_intercept_off(struct vcpu *v);
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen);

@@ -20,6 +20,7 @@
 #define SVM_FEAT_NRIPS          (1u << 3)
 #define SVM_FEAT_VMCB_CLEAN     (1u << 5)
 #define SVM_FEAT_FLUSH_BY_ASID  (1u << 6)
+#define SVM_FEAT_DECODE_ASSISTS (1u << 7)
 #define SVM_FEAT_PAUSE_FILTER   (1u << 10)
 #define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
 
@@ -30,8 +31,13 @@
 #define SEG_ATTR_DATA           0x0C93
 #define SEG_ATTR_TSS_BUSY       0x008B
 #define SEG_ATTR_LDT            0x0082
+#define SEG_ATTR_L              (1u << 9)   /* CS.L: 64-bit code */
 #define SEG_LIMIT_FLAT          0xFFFFFFFFu
 #define SEG_LIMIT_TSS           0x67
+
+/* Intercept vector 0: CR reads 15:0, CR writes 31:16 */
+#define INTERCEPT_CR0_WRITE     (1u << 16)
+#define INTERCEPT_CR4_WRITE     (1u << 20)
 
 /* Intercept vector 3 (MISC1) */
 #define INTERCEPT_INTR          (1u << 0)
@@ -107,6 +113,8 @@
 #define IOIO_PORT_SHIFT         16
 
 /* Exit codes */
+#define SVM_EXIT_WRITE_CR0      0x010   /* MOV to CR0, CLTS, LMSW */
+#define SVM_EXIT_WRITE_CR4      0x014
 #define SVM_EXIT_EXCP_BASE      0x040   /* + vector: an intercepted exception */
 #define SVM_EXIT_INTR           0x060
 #define SVM_EXIT_NMI            0x061
@@ -153,6 +161,35 @@
 #define OPCODE_HLT              0xF4
 
 #define EXITINFO1_MSR_WRITE     1
+/* EXITINFO1 of a CR write with decode assists: a MOV, and its register */
+#define EXITINFO1_CR_MOV        (1ull << 63)
+#define EXITINFO1_CR_GPR_MASK   0xFull
+
+/* The encodings of a CR0/CR4 write, decoded by hand where the CPU has no
+   decode assists (QEMU TCG): optional legacy prefixes and REX, then 0F 22
+   /r (MOV to CR), 0F 06 (CLTS) or 0F 01 /6 (LMSW). */
+#define OPCODE_ESCAPE           0x0F
+#define OPCODE_MOV_TO_CR        0x22
+#define OPCODE_CLTS             0x06
+#define OPCODE_GROUP7           0x01
+#define GROUP7_LMSW             6
+#define PREFIX_OPSIZE           0x66
+#define PREFIX_ADDRSIZE         0x67
+#define PREFIX_ES               0x26
+#define PREFIX_CS               0x2E
+#define PREFIX_SS               0x36
+#define PREFIX_DS               0x3E
+#define PREFIX_FS               0x64
+#define PREFIX_GS               0x65
+#define REX_MASK                0xF0
+#define REX_BASE                0x40
+#define REX_R                   0x04
+#define REX_B                   0x01
+#define MODRM_MOD(m)            ((unsigned)(m) >> 6)
+#define MODRM_REG(m)            (((unsigned)(m) >> 3) & 7)
+#define MODRM_RM(m)             ((unsigned)(m) & 7)
+#define MODRM_MOD_REG           3
+#define GPR_HIGH                8   /* REX.R / REX.B add this */
 
 #define IOPM_PAGES              3
 #define MSRPM_PAGES             2

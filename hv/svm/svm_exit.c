@@ -91,6 +91,8 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
     v->regs.rflags = vmcb->save.rflags;
     sv->exit_rip = v->regs.rip;
     svm_translate_exit(v, e);
+    if (e->reason == EXIT_CR_ACCESS)
+        svm_cr_write(v, e);
 }
 
 static void translate_io(struct vcpu *v, uint64_t info1, uint64_t info2, struct vexit *e)
@@ -178,6 +180,10 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         break;
     case SVM_EXIT_SHUTDOWN:
         e->reason = EXIT_SHUTDOWN;
+        break;
+    case SVM_EXIT_WRITE_CR0:
+    case SVM_EXIT_WRITE_CR4:
+        e->reason = EXIT_CR_ACCESS;   /* emulated by svm_cr_write() */
         break;
     case SVM_EXIT_WBINVD:
         insn_exit(v, vmcb, e, EXIT_WBINVD, INSN_LEN_WBINVD);

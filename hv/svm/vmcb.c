@@ -59,6 +59,9 @@ int svm_vcpu_init(struct vcpu *v)
                 vmcb->control.pause_threshold = (uint16_t)virt_settings.ple_gap;
         }
     }
+    /* CR0/CR4 writes: checked and emulated in svm_cr.c, never left to
+       VMRUN's consistency checks. */
+    vmcb->control.intercept_cr = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
     vmcb->control.intercept_exc = X86_EXC_REFLECTED;
     vmcb->control.intercept_dr = INTERCEPT_DR_ALL;     /* lazy DR0-3: xstate.c */
     vmcb->control.iopm_base = (uint64_t)(uintptr_t)svm_iopm;

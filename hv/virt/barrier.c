@@ -16,7 +16,6 @@
 #include "../core/percpu.h"
 #include "../core/x86.h"
 
-#define CPUID_STRUCT_EXT        0x00000007u
 #define CPUID_EXT_ADDR          0x80000008u
 #define CPUID_7_EDX_MD_CLEAR    (1u << 10)
 #define CPUID_7_EDX_IBRS_IBPB   (1u << 26)

@@ -1,5 +1,6 @@
 /*
- * vCPU helpers shared by every backend: names for dumps, instruction skip.
+ * vCPU helpers shared by every backend: names for dumps, instruction skip,
+ * general registers by number.
  */
 #include "vcpu.h"
 
@@ -26,6 +27,27 @@ const char *const exit_reason_names[EXIT_COUNT] = {
 void vcpu_skip_insn(struct vcpu *v, const struct vexit *e)
 {
     v->regs.rip += e->insn_len;
+}
+
+#define GPR_COUNT 16
+
+static uint64_t *gpr_slot(struct vcpu_regs *r, unsigned n)
+{
+    uint64_t *const slots[GPR_COUNT] = {
+        &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+        &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15,
+    };
+    return slots[n % GPR_COUNT];
+}
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
+{
+    return *gpr_slot(&v->regs, n);
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
+{
+    *gpr_slot(&v->regs, n) = val;
 }
 
 void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...))

@@ -91,6 +91,10 @@ void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 /* The panic dump's hook: the vCPU this pCPU runs, or a line saying none. */
 void vcpu_dump_current(void (*out)(const char *fmt, ...));
 void vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
+/* General register n (0..15) in the SDM's numbering (RAX, RCX, RDX, RBX,
+   RSP, RBP, RSI, RDI, R8..R15), as an instruction's ModRM/REX names it. */
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n);
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val);
 
 static inline struct vcpu *vcpu_of(struct sched_entity *e)
 {

@@ -29,7 +29,8 @@ uint32_t virt_off_bits(const char *w)
         { "none", 0 }, { "vpid", VIRT_OFF_VPID }, { "preempt_timer", VIRT_OFF_PREEMPT_TIMER },
         { "ple", VIRT_OFF_PLE }, { "nrips", VIRT_OFF_NRIPS },
         { "pause_filter", VIRT_OFF_PAUSE_FILTER }, { "flush_asid", VIRT_OFF_FLUSH_ASID },
-        { "vmcb_clean", VIRT_OFF_VMCB_CLEAN }, { "all", ~0u },
+        { "vmcb_clean", VIRT_OFF_VMCB_CLEAN },
+        { "decode_assists", VIRT_OFF_DECODE }, { "all", ~0u },
     };
     for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (!strcmp(w, words[i].name))

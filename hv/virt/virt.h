@@ -138,6 +138,7 @@ extern struct virt_settings virt_settings;
 #define VIRT_OFF_PAUSE_FILTER  (1u << 4)   /* SVM pause filter (and threshold) */
 #define VIRT_OFF_FLUSH_ASID    (1u << 5)   /* SVM TLB_CONTROL flush-by-ASID */
 #define VIRT_OFF_VMCB_CLEAN    (1u << 6)   /* SVM VMCB clean bits */
+#define VIRT_OFF_DECODE        (1u << 7)   /* SVM decode assists */
 uint32_t virt_off_bits(const char *hw_off_word);
 
 /* The hardware virtualization features the backend uses, for the run
