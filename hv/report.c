@@ -213,6 +213,7 @@ static void vm_record(struct vm *vm)
     json_u64(&j, "lhp", lhp);
     json_u64(&j, "waiter_preempt", wpre);
     json_u64(&j, "console_dropped", vm->console_dropped);
+    json_u64(&j, "reports_dropped", vm->reports_dropped);
     json_u64(&j, "elapsed_ns", vm->ended_tsc > vm->started_tsc
                                ? cycles_to_ns(vm->ended_tsc - vm->started_tsc) : 0);
     if (vm->state == VM_KILLED && vm->nr_last_ops) {

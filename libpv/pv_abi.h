@@ -69,6 +69,7 @@
 #define PV_E2BIG      7
 #define PV_EFAULT     14
 #define PV_EBUSY      16
+#define PV_ENOSPC     28   /* REPORT: the VM's console_budget is spent */
 #define PV_EINVAL     22
 #define PV_EOPNOTSUPP 95
 #define PV_ENOSYS     1000 /* KVM_ENOSYS */

@@ -18,6 +18,7 @@
 #include "../core/x86.h"
 #endif
 #include "../trace/trace.h"
+#include "../virt/io.h"
 #include "../virt/irq.h"
 #include "../virt/oplog.h"
 #include "../virt/start.h"
@@ -28,8 +29,6 @@
 #define ICR_DELIVERY_MASK   0x700ull   /* must be "fixed" (0) */
 #define SEND_IPI_BITS       128
 #define REPORT_KIND_PREFIX  "{\"kind\":\""
-
-void console_guest_byte(struct vcpu *v, char c);
 
 uint32_t pv_features(void)
 {
@@ -162,7 +161,16 @@ static int64_t hc_report(struct vcpu *v, uint64_t gpa, uint64_t len)
         return -PV_EINVAL;
     if (reserved_kind(kind, klen))
         return -PV_EPERM;
-    hv_printf("@pvhv {\"vm\":%u,\"vcpu\":%u,%s\n", v->vm->id, v->id, buf + 1);
+    /* The printed line is guest output too: it comes out of the VM's
+       console_budget (else REPORTs in a loop would hold the serial line). */
+    char line[PV_REPORT_MAX + 48];
+    int n = pv_snprintf(line, sizeof(line), "@pvhv {\"vm\":%u,\"vcpu\":%u,%s\n", v->vm->id,
+                        v->id, buf + 1);
+    if (!console_take(v, (uint64_t)n)) {
+        __atomic_fetch_add(&v->vm->reports_dropped, 1, __ATOMIC_RELAXED);
+        return -PV_ENOSPC;
+    }
+    hv_printf("%s", line);
     return 0;
 }
 

@@ -3,12 +3,14 @@
  * 16550 for a polling driver); bytes are gathered per vCPU and printed as
  * whole "[vmX.vcpuY] ..." lines, with interrupts on (a line is up to 200
  * bytes, ~17 ms at 115200 baud), and only the first console_budget= bytes
- * of each VM (the rest are counted in the vm record's console_dropped, so
- * no VM can keep the serial line, and the pCPUs waiting for it, busy). Every other port reads as all ones and
+ * of each VM, its REPORT records included (the rest are counted in the vm
+ * record's console_dropped, so no VM can keep the serial line, and the
+ * pCPUs waiting for it, busy). Every other port reads as all ones and
  * ignores writes: a guest must never reach a host device (the isa-debug-exit
  * port would end the whole run).
  */
 #include "exit.h"
+#include "io.h"
 
 #include "pv_abi.h"
 #include "vcpu.h"
@@ -31,27 +33,27 @@ static void flush_line(struct vcpu *v)
     v->line_len = 0;
 }
 
-/* Takes one byte of the VM's budget; 0 once it is spent (said once). */
-static int console_take(struct vcpu *v)
+int console_take(struct vcpu *v, uint64_t n)
 {
     struct vm *vm = v->vm;
-    uint64_t used = __atomic_fetch_add(&vm->console_used, 1, __ATOMIC_RELAXED);
-    if (used < vm->console_budget)
+    uint64_t used = __atomic_fetch_add(&vm->console_used, n, __ATOMIC_RELAXED);
+    if (used + n <= vm->console_budget)
         return 1;
-    __atomic_fetch_add(&vm->console_dropped, 1, __ATOMIC_RELAXED);
-    if (used == vm->console_budget) {
+    __atomic_fetch_add(&vm->console_dropped, n, __ATOMIC_RELAXED);
+    /* The one take whose bytes cross the budget says so. */
+    if (used <= vm->console_budget) {
         if (v->line_len)
             flush_line(v);
         hv_printf("pvhv: vm%u spent its console_budget of %lu bytes; further guest text "
-                  "is dropped and counted (vm record console_dropped)\n", vm->id,
-                  vm->console_budget);
+                  "and reports are dropped and counted (vm record console_dropped, "
+                  "reports_dropped)\n", vm->id, vm->console_budget);
     }
     return 0;
 }
 
 void console_guest_byte(struct vcpu *v, char c)
 {
-    if (c == '\r' || !console_take(v))
+    if (c == '\r' || !console_take(v, 1))
         return;
     if (c == '\n') {
         flush_line(v);

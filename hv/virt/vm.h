@@ -30,9 +30,10 @@ struct vm {
     struct vcpu *vcpus;
     uint64_t seed;
     uint64_t started_tsc, ended_tsc;
-    /* Guest console text (COM1, CONSOLE_WRITE; hv/virt/io.c): bytes
-       taken so far (the first console_budget are printed) and dropped. */
-    uint64_t console_budget, console_used, console_dropped;
+    /* Guest console text (COM1, CONSOLE_WRITE) and REPORT records
+       (hv/virt/io.c): bytes taken so far (the first console_budget are
+       printed) and dropped, and the REPORTs dropped for it. */
+    uint64_t console_budget, console_used, console_dropped, reports_dropped;
     struct sched_group sg;     /* the scheduler's view: members, co-run skew */
     uint64_t oplog_gpa;        /* PV_HC_OPLOG area, 0 = none (oplog.c) */
     uint64_t last_ops_next;    /* the log's line count when it was copied */

@@ -6,8 +6,9 @@ a VM under QEMU-SVM and Bochs-VMX:
   start_race, the old check-then-act with its window widened, fails it);
 - #DB (single step, data breakpoint) is intercepted and reflected with
   DR6 as the CPU would leave it (item 10; #AC takes the same path);
-- WBINVD is intercepted and skipped; guest console text is bounded per
-  VM by console_budget= (item 9);
+- WBINVD is intercepted and skipped; guest console text and REPORT
+  records together are bounded per VM by console_budget= (item 9; a boot
+  of its own, since the abi records are needed elsewhere);
 - crash=VM:halt, every vCPU `cli; hlt`: the deadlock watchdog kills that VM
   at once with that reason, not at timeout= (item 8), and the other VM
   finishes;
@@ -28,9 +29,10 @@ HOSTILE_BACKENDS = BACKENDS[:2]      # svm-qemu, vmx-bochs
 # elapsed 453 ms) and the watchdog kills VM 1 as soon as its last vCPU
 # halts, so 30 s is 60 times the run; it is also how long the no_watchdog
 # mutant of make test-mutants waits (it was 100 s).
-CONSOLE_BUDGET = 256
-HALT_ARGS = ("vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=30000 "
-             f"console_budget={CONSOLE_BUDGET}")
+CONSOLE_BUDGET = 128
+HALT_ARGS = "vms=2 vcpus=3 task=abi crash=1:halt sched=rr mem=8M timeout=30000"
+# task=smp: its boot lines alone pass the budget, then it REPORTs records.
+BUDGET_ARGS = f"vms=2 vcpus=2 task=smp mem=8M console_budget={CONSOLE_BUDGET}"
 SPIN_ARGS = "vms=2 vcpus=2 task=smp crash=1:spin mem=8M timeout=3000"
 
 
@@ -98,19 +100,27 @@ def test_wbinvd_is_intercepted(halt_runs, backend):
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
-def test_console_text_is_bounded_per_vm(halt_runs, backend):
-    """console_budget=256: VM 0 (task=abi prints more) had at most 256
-    bytes of its text printed, the rest counted in console_dropped and the
-    cut said once; the VM still finished (item 9)."""
-    run = halt_runs(backend)
-    vm0 = run.vms()[0]
-    assert vm0["state"] == "done" and vm0["console_dropped"] > 0, vm0
-    printed = sum(len(ln.split("] ", 1)[1]) + 1 for ln in run.result.log_text.splitlines()
-                  if ln.startswith("[vm0.vcpu"))
-    assert printed <= CONSOLE_BUDGET + 3, printed     # + a newline per cut line
-    notes = [ln for ln in run.result.log_text.splitlines()
-             if ln.startswith("pvhv: vm0 spent its console_budget")]
-    assert len(notes) == 1, notes
+def test_console_text_and_reports_are_bounded_per_vm(backend_boot, backend):
+    """console_budget=128: the guest's boot lines pass it, then task=smp
+    REPORTs its records. Each VM had at most 128 bytes printed, console
+    lines and REPORT lines together; the rest is counted in
+    console_dropped, the refused REPORTs in reports_dropped, the cut said
+    once per VM, and the VMs still finished (item 9). Before REPORT was
+    counted, the records were printed past the budget."""
+    run = backend_boot(backend, smp=SMP, args=BUDGET_ARGS)
+    run.assert_passed(smp=SMP, vms=2, vcpus=2)
+    lines = run.result.log_text.splitlines()
+    for v, vm in run.vms().items():
+        assert vm["state"] == "done" and vm["console_dropped"] > 0, vm
+        assert vm["reports_dropped"] >= 1, vm
+        text = sum(len(ln.split("] ", 1)[1]) + 1 for ln in lines
+                   if ln.startswith(f"[vm{v}.vcpu"))
+        reports = sum(len(ln) + 1 for ln in lines
+                      if ln.startswith(f'@pvhv {{"vm":{v},"vcpu":'))
+        assert text + reports <= CONSOLE_BUDGET + 3, (v, text, reports)   # + cut newlines
+        notes = [ln for ln in lines if ln.startswith(f"pvhv: vm{v} spent its console_budget")]
+        assert len(notes) == 1, notes
+    assert run.kind("smp") == [], run.kind("smp")   # refused: the budget was spent
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
@@ -149,3 +159,4 @@ def test_spinning_vm_is_killed_by_timeout_others_finish(backend_boot, backend):
     reason = assert_vm1_killed_vm0_done(run)
     assert reason.startswith("timeout"), reason
     assert "crash: vm 1 vcpu 1 spins" in run.result.log_text, run.context()
+
