@@ -22,6 +22,7 @@ static const struct task *const known[] = {
     &task_fuzz,
     &task_hcall,
     &task_xstate,
+    &task_pingpong,
 };
 #define NR_KNOWN (sizeof(known) / sizeof(known[0]))
 

@@ -24,6 +24,7 @@ extern const struct task task_hog;
 extern const struct task task_xstate;
 extern const struct task task_fuzz;
 extern const struct task task_hcall;
+extern const struct task task_pingpong;
 
 /* crash=VM:KIND (task_crash.c). */
 void crash_configure(void);

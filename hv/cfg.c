@@ -65,7 +65,7 @@ static const struct key keys[] = {
     { "lock", K_WORDS, 0, 0, "ticket|pvticket|tas|mcs|qspin|pvqspin|pticket", "pvticket", 0,
       F(lock) },
     { "spin_threshold", K_UINT, 1, 1ull << 31, 0, PV_OPT_STR(PV_OPT_SPIN_THRESHOLD), "spins", F(spin_threshold) },
-    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog|fuzz|hcall|xstate", "lockstress", 0,
+    { "task", K_TASKS, 0, 0, "smp|lockstress|abi|tlbstress|hog|fuzz|hcall|xstate|pingpong", "lockstress", 0,
       F(task) },
     { "locks", K_UINT, 1, PV_OPT_LOCKS_MAX, 0, PV_OPT_STR(PV_OPT_LOCKS), "locks", F(locks) },
     { "cs", K_UINT, 0, 1000000, 0, PV_OPT_STR(PV_OPT_CS), "iterations", F(cs) },

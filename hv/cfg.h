@@ -27,6 +27,7 @@
 #define CFG_TASK_FUZZ      (1u << 5)
 #define CFG_TASK_HCALL     (1u << 6)
 #define CFG_TASK_XSTATE    (1u << 7)
+#define CFG_TASK_PINGPONG  (1u << 8)
 #define CFG_MAX_OVERRIDES  32           /* vmN.key=value words per run */
 #define CFG_VALUE_MAX      64
 #define CFG_TLB_MAX_PAGES  512          /* one guest page table */

@@ -82,6 +82,7 @@ static const struct {
     { "fuzz", CFG_TASK_FUZZ },
     { "hcall", CFG_TASK_HCALL },
     { "xstate", CFG_TASK_XSTATE },
+    { "pingpong", CFG_TASK_PINGPONG },
 };
 
 /* The keys the guest reads, so the ones a vmN. prefix may set for one VM.

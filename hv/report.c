@@ -188,6 +188,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "directed_yields", ss->directed_yields);
     json_u64(&j, "yields_no_candidate", ss->yields_no_candidate);
     json_u64(&j, "kick_yields", ss->kick_yields);
+    json_u64(&j, "boosts_limited", ss->boosts_limited);
     json_u64(&j, "steal_registered", (v->steal_msr & PV_STEAL_TIME_ENABLE) != 0);
     pv_hist_json(hist, sizeof(hist), &ss->kick_to_run);
     json_raw(&j, "kick_to_run", hist);
@@ -256,6 +257,7 @@ static void sched_record(void)
     json_u64(&j, "wakeup_preemptions", sched_stats.wakeup_preemptions);
     json_u64(&j, "balance_pulls", sched_stats.balance_pulls);
     json_u64(&j, "idle_pulls", sched_stats.idle_pulls);
+    json_u64(&j, "boosts_limited", sched_stats.boosts_limited);
     json_bool(&j, "ple", virt_settings.ple);
     json_bool(&j, "ple_hw", virt_settings.ple_hw);
     json_emit(&j);

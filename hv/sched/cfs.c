@@ -198,7 +198,7 @@ static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t 
     if (!sched_params()->boost || rqs[cpu].resched)
         return;
     update_curr(cur, cpu, now);
-    if (ahead_by_gran(e, cur) == 1) {
+    if (ahead_by_gran(e, cur) == 1 && sched_boost_take(e)) {
         rqs[cpu].next = e;
         if (nr_running(cpu) >= nr_latency)
             rqs[cpu].last = cur;

@@ -278,6 +278,21 @@ static void preempt_for_wakeup(void)
     }
 }
 
+int sched_boost_take(struct sched_entity *e)
+{
+    uint64_t now = sched_port_now();
+    uint64_t start = __atomic_load_n(&e->boost_window, __ATOMIC_RELAXED);
+    if (now - start >= sched_slice_cycles) {
+        __atomic_store_n(&e->boost_window, now, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->boosts, 0, __ATOMIC_RELAXED);
+    }
+    if (__atomic_add_fetch(&e->boosts, 1, __ATOMIC_RELAXED) <= SCHED_BOOSTS_PER_SLICE)
+        return 1;
+    __atomic_add_fetch(&e->stats.boosts_limited, 1, __ATOMIC_RELAXED);
+    SCHED_STAT_INC(boosts_limited);
+    return 0;
+}
+
 /* Lock of e's queue held. */
 static void make_runnable(struct sched_entity *e, int front)
 {
@@ -310,7 +325,7 @@ static void wake_claimed(struct sched_entity *e, int front)
     if (__atomic_load_n(&e->group->finished, __ATOMIC_SEQ_CST)) {
         set_state(e, VCPU_DONE);
     } else {
-        front = front && may_boost(e);
+        front = front && may_boost(e) && sched_boost_take(e);
         make_runnable(e, front);
         if (front)
             preempt_for_wakeup();
@@ -343,7 +358,7 @@ void sched_notify(struct sched_entity *e, int kick)
     } else if (s == VCPU_RUNNABLE && front) {
         uint64_t f = sched_port_irq_save();
         unsigned q = lock_entity(e);
-        if (e->state == VCPU_RUNNABLE && may_boost(e))
+        if (e->state == VCPU_RUNNABLE && may_boost(e) && sched_boost_take(e))
             to_front(e);
         unlock_rq(q, f);
     } else if (s == VCPU_RUNNING) {

@@ -40,6 +40,7 @@ struct sched_stats_entity {
     uint64_t directed_yields;  /* pause loops/yields that found a sibling */
     uint64_t yields_no_candidate; /* ... that found none */
     uint64_t kick_yields;      /* kick_yield=on: gave the pCPU to a kicked vCPU */
+    uint64_t boosts_limited;   /* wake-ups not boosted: SCHED_BOOSTS_PER_SLICE spent */
     struct pv_hist kick_to_run; /* clock cycles from kick to running */
 };
 
@@ -57,6 +58,8 @@ struct sched_entity {
     volatile int kicked;       /* PV_UNHALT latch: a kick before HLT is kept */
     volatile int notify;       /* the run loop must look before entering */
     uint64_t kick_tsc;         /* when a kick woke it (for kick_to_run) */
+    uint64_t boost_window;     /* start of its current boost window (clock) */
+    unsigned boosts;           /* wake-up boosts taken in that window */
     int in_spin_loop;          /* lock: left its pCPU through a pause-loop
                                   yield and has not run since */
     int dy_eligible;           /* lock: KVM's toggle for such a vCPU */
@@ -152,6 +155,7 @@ struct sched_stats {
     uint64_t wakeup_preemptions; /* cfs: a woken vCPU preempted a running one */
     uint64_t balance_pulls;     /* cfs: vCPUs moved by the periodic balance */
     uint64_t idle_pulls;        /* cfs: vCPUs pulled by an idle pCPU */
+    uint64_t boosts_limited;    /* wake-ups denied a boost by the rate limit */
 };
 extern struct sched_stats sched_stats;
 /* The counters are bumped under different locks: atomically. */
@@ -199,6 +203,20 @@ static inline enum vcpu_state sched_queue_state(const struct sched_entity *e)
    keep the lock order (what was read under it must be read again). */
 int sched_lock_also(unsigned held, unsigned other);
 void sched_unlock_also(unsigned other);
+
+/*
+ * The wake-up boost is rate-limited per vCPU: at most SCHED_BOOSTS_PER_SLICE
+ * boosts (rr and gang: front of the queue, rr also preempting the longest
+ * runner; cfs: wake-up preemption) in any window of one slice. A KICK/HLT ping-pong
+ * between two vCPUs wakes each tens of thousands of times a second, and
+ * unbounded, every wake-up took a pCPU from another VM's vCPU. Past the
+ * limit a wake-up only queues the vCPU, as boost=off does (counted in
+ * boosts_limited). A pv lock waiter is kicked a few times a slice at most.
+ */
+#define SCHED_BOOSTS_PER_SLICE 2
+/* For policies, with e's queue lock or as its one waker: may e be boosted
+   now? Takes one from its window's allowance if so. */
+int sched_boost_take(struct sched_entity *e);
 
 /* For policies: make cpu leave its entity at the next exit. */
 void sched_force_resched(struct sched_cpu *cpu);

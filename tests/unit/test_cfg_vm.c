@@ -104,7 +104,7 @@ static void test_refusals(void **state)
                     "vm0.locks=65: out of range; allowed: 1..64 locks");
     refused_exactly("vm1.task=hog,fly", "vm1.task", "hog,fly",
                     "vm1.task=hog,fly: unknown task list; allowed: a comma-separated list "
-                    "of smp|lockstress|abi|tlbstress|hog|fuzz|hcall|xstate, each at most once");
+                    "of smp|lockstress|abi|tlbstress|hog|fuzz|hcall|xstate|pingpong, each at most once");
     refused_exactly("vm0.cs=1 vm0.cs=2", "vm0.cs", "2",
                     "vm0.cs=2: given twice; allowed: each key at most once per VM");
     refused_exactly("vmx.task=hog", "vmx.task", "hog",
