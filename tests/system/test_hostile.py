@@ -13,7 +13,9 @@ a VM under QEMU-SVM and Bochs-VMX:
   at once with that reason, not at timeout= (item 8), and the other VM
   finishes;
 - crash=VM:spin, every vCPU loops with interrupts off and no exits: only
-  timeout= ends it, and the other VM still finishes.
+  timeout= ends it, and the other VM still finishes; on 4 pCPUs the
+  timeout's dump leaves the VMCS of vCPUs running elsewhere alone
+  (review item 4).
 - a KICK/HLT ping-pong (task=pingpong) beside a CPU hog with boost=on:
   the wake-up boosts are rate-limited per vCPU, so its wake-up
   preemptions stay bounded and the denied ones are counted (item 9).
@@ -151,6 +153,31 @@ def test_halted_vm_is_killed_as_deadlocked(halt_runs, backend):
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
     for c in range(3):
         assert hv[(1, c)]["exits"]["hlt"] >= 1, hv[(1, c)]
+
+
+SPIN4_SMP = 4
+SPIN4_ARGS = "vms=2 vcpus=4 task=smp crash=1:spin mem=8M timeout=2000"
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_timeout_dump_leaves_remote_vcpus_alone(backend_boot, backend):
+    """Review item 4: crash=1:spin on 4 pCPUs, so when timeout= fires on
+    the BSP, VM 1's vCPUs are in guest mode on the other pCPUs. The timeout
+    dump must not load (VMPTRLD) or clear the VMCS of a vCPU running
+    elsewhere: under VMX it says so for each one ("active on pCPU N")
+    instead, the hypervisor survives, VM 1 is killed by the timeout with an
+    end record, and VM 0 finishes. Loading it (vmcs_get) would panic on the
+    claim check, or corrupt the other pCPU's guest."""
+    run = backend_boot(backend, smp=SPIN4_SMP, args=SPIN4_ARGS)
+    reason = assert_vm1_killed_vm0_done(run)
+    assert reason.startswith("timeout"), reason
+    log = run.result.log_text
+    assert "panic" not in log.lower(), run.context()
+    assert "pvhv: vm1 timed out; its vCPUs:" in log, run.context()
+    if backend == "vmx":
+        remote = [ln for ln in log.splitlines() if "VMCS: active on pCPU" in ln]
+        assert remote, run.context()
+        assert len(remote) <= 4, remote
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
