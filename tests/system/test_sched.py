@@ -38,7 +38,13 @@ def lockstress_2x_bochs(shared_boot, sched):
 
 
 def lockstress_2x(shared_boot, extra):
-    run = shared_boot(f"vms=2 vcpus=2 task=lockstress duration={DURATION} {extra}")
+    # With ple=on every PAUSE exits under QEMU-SVM, and multi-threaded TCG
+    # then triple-faults 1-3% of these boots (README "Known defects": an
+    # emulator race, absent in 230 single-threaded boots). These tests are
+    # about pvhv's policies, not the emulator, so those boots run
+    # single-threaded and instruction-counted (--deterministic).
+    kw = {"deterministic": True} if "ple=on" in extra.split() else {}
+    run = shared_boot(f"vms=2 vcpus=2 task=lockstress duration={DURATION} {extra}", **kw)
     run.assert_passed(smp=SMP, vms=2, vcpus=2)
     for rec in run.kind("lock_vm"):
         assert rec["violations"] == 0 and rec["counter_mismatches"] == 0, run.context()
