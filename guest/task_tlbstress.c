@@ -20,6 +20,7 @@
 #include "tlbflush.h"
 #include "tsc.h"
 #include "vmm.h"
+#include "window.h"
 
 #define TS_MAX_WRITERS PV_OPT_TLB_WRITERS_MAX
 #define TS_MAX_GROUPS 64      /* frame generations a writer cycles through */
@@ -67,6 +68,7 @@ struct ts_vcpu {
     struct tlb_flush_stats fl;
     struct pv_hist latency;
     uint64_t reads, stale_reads;
+    struct pv_span span;      /* a writer's stress window (window.h) */
     char json[PV_REPORT_MAX];
 } __attribute__((aligned(64)));
 
@@ -182,6 +184,7 @@ static void setup(void)
         vcpus[i].fl = (struct tlb_flush_stats){ 0 };
         vcpus[i].latency = (struct pv_hist){ 0 };
         vcpus[i].reads = vcpus[i].stale_reads = 0;
+        vcpus[i].span = (struct pv_span){ 0 };
     }
     tlbflush_reset_counters();
 }
@@ -197,13 +200,16 @@ static uint64_t others(unsigned cpu)
 static void write_loop(unsigned cpu, struct ts_vcpu *me)
 {
     const struct ts_writer *w = &writers[cpu];
-    uint64_t deadline = rdtsc() + tsc_ms_to_cycles(cfg.duration_ms);
+    uint64_t t_start = rdtsc(), deadline = t_start + tsc_ms_to_cycles(cfg.duration_ms);
     uintptr_t start = page_va(0), end = page_va(cfg.pages);
+
+    me->span.start = t_start;
+    me->span.deadline = deadline;
 
     for (uint64_t k = 0;; k++) {
         unsigned next = (unsigned)((k + 1) % w->groups);
         unsigned old = (unsigned)(k % w->groups);
-        uint64_t gen, t0;
+        uint64_t gen, t0, t1;
 
         if (cfg.ops ? k >= cfg.ops : rdtsc() >= deadline)
             break;
@@ -218,7 +224,10 @@ static void write_loop(unsigned cpu, struct ts_vcpu *me)
         }
         t0 = rdtsc();
         flush_tlb_others(others(cpu), start, end, cfg.mode, &me->fl);
-        pv_hist_add(&me->latency, rdtsc() - t0);
+        t1 = rdtsc();
+        pv_hist_add(&me->latency, t1 - t0);
+        me->span.total++;
+        me->span.in_window += cfg.ops || t1 <= deadline;
         /* Every other vCPU has dropped (or will drop before it runs) the
            old translations: publish, then poison the retired frames so a
            translation that survived would read garbage. */
@@ -228,6 +237,7 @@ static void write_loop(unsigned cpu, struct ts_vcpu *me)
             *frame(w, old, j) = SIG_POISON;
         }
     }
+    me->span.end = rdtsc();
     __atomic_add_fetch(&writers_done, 1, __ATOMIC_ACQ_REL);
 }
 
@@ -306,9 +316,10 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
 {
     __typeof__(vm_sum) *sum = &vm_sum;
     const char *name = tlbflush_mode_name(cfg.mode);
-    uint64_t hz = env.bi->tsc_hz, reads = 0, stale = 0;
+    uint64_t hz = env.bi->tsc_hz, reads = 0, stale = 0, win_n, window, tput;
     unsigned n = env.bi->nr_vcpus;
     struct tlb_flush_stats fl = { 0 };
+    struct pv_span spans[TS_MAX_WRITERS];
     size_t cap = sizeof(sum->json);
     int a, b, c;
 
@@ -326,6 +337,14 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
         stale += vcpus[i].stale_reads;
         pv_hist_merge(&sum->latency, &vcpus[i].latency);
     }
+    /* The rate's window is the writers' stress phase, not the time to the
+       end barrier (window.h): the barrier waits for every vCPU, readers
+       and descheduled ones included, and under Bochs for another VM's
+       reports. */
+    for (unsigned w = 0; w < cfg.writers; w++)
+        spans[w] = vcpus[w].span;
+    window = pv_stress_window(spans, cfg.writers, cfg.ops != 0, &win_n);
+    tput = window ? muldiv64(win_n, hz, window) : 0;
     a = pv_snprintf(sum->json, cap, "{\"kind\":\"tlb_vm\",\"tlb\":\"%s\","
                     "\"tlb_asked\":\"%s\",\"vcpus\":%u,\"pages\":%u,"
                     "\"writers\":%u,\"shootdowns\":%lu,\"latency\":", name,
@@ -338,19 +357,22 @@ static enum guest_fail_code report_vm(uint64_t elapsed)
                     "\"handed_over\":%lu,\"deferred_flushes\":%lu,"
                     "\"hv_targets\":%lu,\"hv_flushes\":%lu%s,\"reads\":%lu,"
                     "\"stale_reads\":%lu,\"elapsed_cycles\":%lu,"
-                    "\"tsc_hz\":%lu}",
+                    "\"window_shootdowns\":%lu,\"window_cycles\":%lu,"
+                    "\"tsc_hz\":%lu,\"throughput\":%lu}",
                     fl.ipis_sent, fl.targets_skipped, fl.handed_over,
                     fl.deferred_flushes, fl.hv_targets, fl.hv_flushes,
-                    wait_fields(&fl.wait), reads, stale, elapsed, hz);
+                    wait_fields(&fl.wait), reads, stale, elapsed, win_n,
+                    window, hz, tput);
     if ((size_t)(a + b + c) < cap)
         report_json(sum->json, (size_t)(a + b + c));
     kprintf("tlbstress vm %u: %s pages=%u writers=%u shootdowns=%lu lat "
             "p50<=%lu p99<=%lu ipis=%lu skipped=%lu deferred=%lu reads=%lu "
-            "stale=%lu in %lu cycles\n", env.bi->vm_id, name, cfg.pages,
-            cfg.writers, fl.shootdowns,
+            "stale=%lu in %lu cycles (%lu in the %lu-cycle window) = %lu/s\n",
+            env.bi->vm_id, name, cfg.pages, cfg.writers, fl.shootdowns,
             pv_hist_percentile(&sum->latency, 50),
             pv_hist_percentile(&sum->latency, 99), fl.ipis_sent,
-            fl.targets_skipped, fl.deferred_flushes, reads, stale, elapsed);
+            fl.targets_skipped, fl.deferred_flushes, reads, stale, elapsed,
+            win_n, window, tput);
     return stale ? FAIL_STALE_TLB : FAIL_NONE;
 }
 

@@ -140,10 +140,16 @@ def metrics(records):
         if stale is not None:
             break
     out["stale_reads"] = stale
+    # Shootdowns per second of the writers' stress window (the guest's
+    # `throughput`, or window_shootdowns over window_cycles), never over
+    # elapsed_cycles: that runs to the end barrier, which waits for every
+    # vCPU and, under Bochs, for another VM's reports. A log without the
+    # window fields (before they existed) has no rate.
     rates = []
     for r in tlb_vm:
         rate = _num(r.get("throughput"))
-        n, cycles, hz = _num(r.get("shootdowns")), _num(r.get("elapsed_cycles")), _num(r.get("tsc_hz"))
+        n, cycles, hz = (_num(r.get("window_shootdowns")), _num(r.get("window_cycles")),
+                         _num(r.get("tsc_hz")))
         if rate is None and n is not None and cycles and hz:
             rate = n * hz / cycles
         if rate is not None:

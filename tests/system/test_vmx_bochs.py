@@ -155,6 +155,10 @@ def test_tlbstress_pv_2x_no_stale_reads(backend_boot, backend):
     assert len(vms) == 2 and all(r["tlb"] == "pv" for r in vms), run.context()
     assert all(r["stale_reads"] == 0 and r["shootdowns"] > 0 for r in vms), run.context()
     assert sum(r["targets_skipped"] for r in vms) > 0, run.context()
+    for r in vms:   # the rate is over the writers' stress window, inside the elapsed time
+        assert 0 < r["window_shootdowns"] <= r["shootdowns"], run.context()
+        assert 0 < r["window_cycles"] <= r["elapsed_cycles"], run.context()
+        assert r["throughput"] == r["window_shootdowns"] * r["tsc_hz"] // r["window_cycles"], r
     for r in run.kind("tlb_vcpu"):   # every wait charged to one state of its last target
         assert r["waits"] == r["slow_running"] + r["slow_preempted"] <= r["shootdowns"], run.context()
         assert r["slow_preempted_max"] <= r["slow_preempted_cycles"], run.context()

@@ -110,13 +110,28 @@ def test_tlb_metrics_use_writers_only():
                 "latency": {"p50": p50, "p99": p99}, "targets_skipped": 2, "stale_reads": stale}
     recs = [vcpu(True, 100, 1000, 9000, 0), vcpu(True, 50, 3000, 7000, 0),
             vcpu(False, 0, 1, 1, 1),
-            {"kind": "tlb_vm", "shootdowns": 150, "elapsed_cycles": 2000, "tsc_hz": 1000,
-             "stale_reads": 1}]
+            {"kind": "tlb_vm", "shootdowns": 150, "elapsed_cycles": 3000, "tsc_hz": 1000,
+             "window_shootdowns": 120, "window_cycles": 1500, "stale_reads": 1}]
     m = bench_report.metrics(recs)
     assert (m["tlb_p50"], m["tlb_p99"]) == (2000, 8000)
     assert m["tlb_shootdowns"] == 150 and m["tlb_ipis_avoided"] == 6
     assert m["stale_reads"] == 1          # per vCPU, not again from tlb_vm
-    assert m["tlb_throughput_vm_mean"] == 75.0  # 150 in 2 s
+    # 120 in the 1.5 s stress window, not 150 over the 3 s to the end barrier
+    assert m["tlb_throughput_vm_mean"] == 80.0
+
+
+def test_tlb_rate_is_the_stress_windows():
+    """The guest's own rate wins; without it, window_shootdowns over
+    window_cycles; elapsed_cycles (to the end barrier) is never a rate."""
+    def vm(**kw):
+        return {"kind": "tlb_vm", "vm": kw.pop("vm", 0), "shootdowns": 400,
+                "elapsed_cycles": 4000, "tsc_hz": 1000, **kw}
+    m = bench_report.metrics([vm(window_shootdowns=300, window_cycles=1000, throughput=300)])
+    assert m["tlb_throughput_vm_mean"] == 300
+    m = bench_report.metrics([vm(window_shootdowns=300, window_cycles=1000),
+                              vm(vm=1, window_shootdowns=100, window_cycles=1000)])
+    assert m["tlb_throughput_vm_mean"] == 200.0     # (300 + 100) / 2
+    assert bench_report.metrics([vm()])["tlb_throughput_vm_mean"] is None  # not 100
 
 
 def test_classify(records):
