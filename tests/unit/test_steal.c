@@ -17,15 +17,13 @@
 #include "pv/steal.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
+
+#include "fake_guest.h"
 #include "core/time.h"
 
-#define GUEST_BYTES   (64 * 1024)
 #define AREA_GPA      0x1000u         /* 64-byte aligned, inside the VM */
 #define NS_PER_CYCLE  3               /* the fake clock: 1 cycle = 3 ns */
 
-static _Alignas(64) uint8_t guest_ram[GUEST_BYTES];
-static struct vm fake_vm;
-static struct vcpu vcpu;
 static unsigned flush_requests;
 static struct vcpu *flushed_vcpu;
 
@@ -43,13 +41,6 @@ static const struct virt_ops fake_ops = {
 };
 const struct virt_ops *virt = &fake_ops;
 
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    if (vm != &fake_vm || gpa >= GUEST_BYTES || len > GUEST_BYTES - gpa)
-        return NULL;
-    return guest_ram + gpa;
-}
-
 uint64_t cycles_to_ns(uint64_t cycles) { return cycles * NS_PER_CYCLE; }
 
 /* --- helpers ----------------------------------------------------------- */
@@ -62,10 +53,7 @@ static struct pv_steal_time *area(void)
 static int setup(void **state)
 {
     (void)state;
-    memset(guest_ram, 0, sizeof(guest_ram));
-    memset(&fake_vm, 0, sizeof(fake_vm));
-    memset(&vcpu, 0, sizeof(vcpu));
-    vcpu.vm = &fake_vm;
+    fake_guest_reset();
     flush_requests = 0;
     flushed_vcpu = NULL;
     assert_int_equal(steal_msr_write(&vcpu, AREA_GPA | PV_STEAL_TIME_ENABLE), 0);
@@ -134,7 +122,7 @@ static void test_bad_area_refused_and_disabled_area_untouched(void **state)
 {
     (void)state;
     assert_int_equal(steal_msr_write(&vcpu, (AREA_GPA + 8) | PV_STEAL_TIME_ENABLE), -1);
-    assert_int_equal(steal_msr_write(&vcpu, GUEST_BYTES | PV_STEAL_TIME_ENABLE), -1);
+    assert_int_equal(steal_msr_write(&vcpu, FAKE_GUEST_BYTES | PV_STEAL_TIME_ENABLE), -1);
     assert_int_equal(steal_msr_write(&vcpu, AREA_GPA | PV_STEAL_TIME_ENABLE | 2), -1);
     /* The refused writes left the good registration in place. */
     assert_int_equal(steal_msr_read(&vcpu), AREA_GPA | PV_STEAL_TIME_ENABLE);

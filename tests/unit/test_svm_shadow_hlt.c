@@ -24,7 +24,8 @@
 #include "virt/virt.h"
 #include "virt/vm.h"
 
-#define GUEST_BYTES   (64 * 1024)
+#include "fake_guest.h"
+
 #define PML4_GPA      0x1000u
 #define PDPT_GPA      0x2000u
 #define CODE_GPA      0x3000u         /* where the guest's `sti; hlt` sits */
@@ -35,9 +36,6 @@
 #define OPCODE_NOP    0x90
 #define VECTOR_DUMMY  0x30            /* an event already being injected */
 
-static _Alignas(4096) uint8_t guest_ram[GUEST_BYTES];
-static struct vm fake_vm;
-static struct vcpu vcpu;
 static struct svm_vcpu *sv;
 
 /* --- what vmcb.c and gva.c link against -------------------------------- */
@@ -55,13 +53,6 @@ void *page_alloc_zeroed(void)
     return p;
 }
 
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    if (vm != &fake_vm || gpa >= GUEST_BYTES || len > GUEST_BYTES - gpa)
-        return NULL;
-    return guest_ram + gpa;
-}
-
 /* --- helpers ----------------------------------------------------------- */
 
 /* A vCPU in 64-bit mode with paging on (one identity 1 GiB page), as the
@@ -70,10 +61,7 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 static int setup(void **state)
 {
     (void)state;
-    memset(guest_ram, 0, sizeof(guest_ram));
-    memset(&fake_vm, 0, sizeof(fake_vm));
-    memset(&vcpu, 0, sizeof(vcpu));
-    vcpu.vm = &fake_vm;
+    fake_guest_reset();
     assert_int_equal(svm_vcpu_init(&vcpu), 0);
     sv = vcpu.arch;
 
@@ -202,9 +190,9 @@ static void test_unreadable_rip_is_not_completed(void **state)
     *(uint64_t *)(guest_ram + PML4_GPA) = 0;
     assert_not_completed(CODE_GPA + 1);
     *(uint64_t *)(guest_ram + PML4_GPA) = PDPT_GPA | PTE_P_RW;
-    vcpu.regs.rip = GUEST_BYTES + 1;
+    vcpu.regs.rip = FAKE_GUEST_BYTES + 1;
     sv->exit_rip = vcpu.regs.rip;
-    assert_not_completed(GUEST_BYTES + 1);
+    assert_not_completed(FAKE_GUEST_BYTES + 1);
 }
 
 int main(void)
