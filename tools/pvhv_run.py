@@ -67,6 +67,10 @@ DEFAULT_CPU = "qemu64,+svm,+npt"
 DEFAULT_SMP = 2
 DEFAULT_MEM = "512M"
 DEFAULT_TIMEOUT = 600
+# QEMU's TCG threading (-accel tcg,thread=...): multi gives every pCPU a host
+# thread; single interleaves them on one (see README "Known defects").
+TCG_MODES = ("multi", "single")
+DEFAULT_TCG = "multi"
 
 # isa-debug-exit turns a write of v into QEMU exit status (v << 1) | 1.
 DEBUG_EXIT_PORT = "0xf4"
@@ -122,11 +126,13 @@ def native_images(native, iso, hv, guest, no_guest):
 
 def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
               guest=None, no_guest=False, cpu=DEFAULT_CPU, deterministic=False,
-              emu="qemu", native=False):
+              emu="qemu", native=False, tcg=DEFAULT_TCG):
     """The emulator command line as a list; raises RunError on bad options."""
     hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     if emu == "bochs":
         _check_bochs_options(smp, args, iso, guest, hv, no_guest, cpu, deterministic)
+        if tcg != DEFAULT_TCG:
+            raise RunError("--tcg is a QEMU option (Bochs has no TCG)")
         return bochs_cmd("<run dir>/bochsrc")
     if emu != "qemu":
         raise RunError(f"--emu {emu}: unknown emulator (allowed: qemu, bochs)")
@@ -150,10 +156,12 @@ def build_cmd(smp=DEFAULT_SMP, args="", mem=DEFAULT_MEM, iso=None, hv=None,
         cmd += ["-append", args]
     cmd += ["-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
             "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT},iosize=0x04"]
+    if tcg not in TCG_MODES:
+        raise RunError(f"--tcg {tcg}: unknown TCG threading (allowed: {', '.join(TCG_MODES)})")
     if deterministic:
         cmd += ["-accel", "tcg,thread=single", "-icount", "shift=5,sleep=off"]
     else:
-        cmd += ["-accel", "tcg,thread=multi"]
+        cmd += ["-accel", f"tcg,thread={tcg}"]
     return cmd
 
 
@@ -418,7 +426,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
 def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         iso=None, emu="qemu", log=None, quiet=True, hv=None, guest=None,
         no_guest=False, cpu=DEFAULT_CPU, deterministic=False, out=None, native=False,
-        loader="direct"):
+        loader="direct", tcg=DEFAULT_TCG):
     """Boot once and return a Result. Raises RunError if it cannot start.
 
     `out` is a binary stream for the live console (default sys.stdout's
@@ -427,6 +435,8 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
     run_bochs (Intel VMX), judged by the end record alone.
     """
     if emu == "bochs":
+        if tcg != DEFAULT_TCG:
+            raise RunError("--tcg is a QEMU option (Bochs has no TCG)")
         return run_bochs(smp=smp, args=args, timeout=timeout,
                          mem=BOCHS_DEFAULT_MEM if mem == DEFAULT_MEM else mem, iso=iso,
                          log=log, quiet=quiet, hv=hv, guest=guest, no_guest=no_guest, cpu=cpu,
@@ -435,7 +445,8 @@ def run(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=DEFAULT_MEM,
         raise RunError("--loader is a Bochs option (QEMU loads multiboot kernels itself)")
     hv, guest, no_guest = native_images(native, iso, hv, guest, no_guest)
     cmd = build_cmd(smp=smp, args=args, mem=mem, iso=iso, hv=hv, guest=guest,
-                    no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu)
+                    no_guest=no_guest, cpu=cpu, deterministic=deterministic, emu=emu,
+                    tcg=tcg)
     _check_inputs(iso, hv, guest, no_guest)
     sinks, log_file = _open_sinks(quiet, out, log)
     out_chunks, err_chunks = [], []
@@ -495,6 +506,11 @@ def _parser():
                     f"CPU model, default {BOCHS_CPU_MODEL} (ryzen, zambezi, trinity_apu: SVM)")
     ap.add_argument("--deterministic", action="store_true",
                     help="single-threaded TCG with -icount shift=5,sleep=off (reproducible runs)")
+    ap.add_argument("--tcg", default=DEFAULT_TCG, choices=TCG_MODES,
+                    help=f"QEMU only: TCG threading, default {DEFAULT_TCG} (one host thread per "
+                         "pCPU); single runs every pCPU on one host thread and avoids the "
+                         "multi-threaded TCG triple fault of README Known defects (make test "
+                         "uses it)")
     ap.add_argument("--native", action="store_true",
                     help="no hypervisor: boot guest.elf alone on the emulated machine "
                          "(--args are guest words; vcpus=N uses N of the --smp CPUs)")
@@ -514,7 +530,8 @@ def main(argv=None):
     opts = _parser().parse_args(argv)
     common = dict(smp=opts.smp, args=opts.args, mem=opts.mem, iso=opts.iso, hv=opts.hv,
                   guest=opts.guest, no_guest=opts.no_guest, cpu=opts.cpu,
-                  deterministic=opts.deterministic, emu=opts.emu, native=opts.native)
+                  deterministic=opts.deterministic, emu=opts.emu, native=opts.native,
+                  tcg=opts.tcg)
     try:
         if opts.print_cmd:
             print(shlex.join(build_cmd(**common)))

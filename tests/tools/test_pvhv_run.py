@@ -63,7 +63,16 @@ def test_cmd_deterministic_iso_cpu_mem_no_guest():
     assert "-initrd" not in no_guest and "-kernel" in no_guest
 
 
+def test_cmd_tcg_threading():
+    assert cmd_of(tcg="single")[-2:] == ["-accel", "tcg,thread=single"]
+    assert cmd_of(tcg="multi")[-2:] == ["-accel", "tcg,thread=multi"]
+    # --deterministic is single-threaded whatever --tcg says.
+    assert "-icount" in cmd_of(tcg="multi", deterministic=True)
+
+
 @pytest.mark.parametrize("kw, message", [
+    (dict(tcg="none"), "--tcg none: unknown TCG threading .allowed: multi, single"),
+    (dict(emu="bochs", tcg="single"), "--tcg is a QEMU option"),
     (dict(emu="bochs", cpu="host"), "--cpu host: not a Bochs 2.7 CPU model .known: .*ryzen"),
     (dict(emu="bochs", deterministic=True), "--deterministic is a QEMU option"),
     (dict(emu="vbox"), "unknown emulator"),
