@@ -18,11 +18,19 @@
 #include "tlb_hv.h"
 
 #include "pv_abi.h"
+#include "../core/panic.h"
+#include "../core/time.h"
 #include "../core/x86.h"
 #include "../virt/vcpu.h"
 #include "../virt/vm.h"
 
 #define FLUSH_FLAGS_ALLOWED 0ull    /* no flag is defined yet */
+
+/* A poked target leaves guest mode at the host interrupt the poke sends,
+   which no guest can mask (SVM's INTR intercept, VMX's external-interrupt
+   exiting). Seconds of TSC time without it is a lost poke, a hypervisor
+   bug: the caller panics with the dump instead of spinning for ever. */
+#define TARGET_EXIT_LIMIT_NS (5ull * 1000 * 1000 * 1000)
 
 /* Guest-controlled mask and flags: only the VM's own vCPUs, no flags. */
 static int64_t check_args(const struct vcpu *v, uint64_t mask, uint64_t flags)
@@ -41,7 +49,7 @@ int64_t tlb_hv_flush(struct vcpu *v, uint64_t mask, uint64_t flags)
 {
     struct vm *vm = v->vm;
     uint64_t seen[PV_MAX_VCPUS];   /* an odd run_seq: wait for it to change */
-    uint64_t wait = 0, t0;
+    uint64_t wait = 0, t0, limit;
     int64_t newly = 0, err = check_args(v, mask, flags);
 
     if (err)
@@ -67,6 +75,7 @@ int64_t tlb_hv_flush(struct vcpu *v, uint64_t mask, uint64_t flags)
         sched_notify(&t->se, 0);
     }
     t0 = rdtsc();
+    limit = ns_to_cycles(TARGET_EXIT_LIMIT_NS);
     while (wait) {
         for (uint64_t m = wait; m; m &= m - 1) {
             unsigned i = (unsigned)__builtin_ctzll(m);
@@ -74,6 +83,11 @@ int64_t tlb_hv_flush(struct vcpu *v, uint64_t mask, uint64_t flags)
             if (__atomic_load_n(&vm->vcpus[i].run_seq, __ATOMIC_SEQ_CST) != seen[i])
                 wait &= ~(1ull << i);
         }
+        if (wait && rdtsc() - t0 > limit)
+            panic("tlb=hv: vCPU %u.%u's flush poked vCPUs 0x%llx of its VM, which "
+                  "did not leave guest mode within %llu ms", vm->id, v->id,
+                  (unsigned long long)wait,
+                  (unsigned long long)(TARGET_EXIT_LIMIT_NS / 1000000));
         cpu_relax();
     }
     v->stats.tlb_hv_wait_cycles += rdtsc() - t0;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,27 @@ static unsigned pokes[NR];       /* sched_notify per vCPU */
 static void fake_request_tlb_flush(struct vcpu *v)
 {
     __atomic_add_fetch(&flushes[v->id], 1, __ATOMIC_SEQ_CST);
+}
+
+/* The fake clock: a TSC cycle is a nanosecond, so the host's faster TSC
+   ends the wait limit of 5 s in about 2 s of the test's time. */
+uint64_t ns_to_cycles(uint64_t ns) { return ns; }
+
+/* The real panic dumps and halts; this one returns to the test. */
+static jmp_buf panicked;
+static int panic_expected;
+static char panic_msg[256];
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
+    va_end(ap);
+    if (!panic_expected)
+        fail_msg("unexpected panic: %s", panic_msg);
+    longjmp(panicked, 1);
 }
 
 static const struct virt_ops fake_ops = {
@@ -158,6 +180,25 @@ static void test_running_target_is_poked_and_waited_for(void **state)
     assert_int_equal(flushes[1], 1);            /* at the entry after the exit */
 }
 
+/* A target that never leaves guest mode (a lost poke) ends the wait with a
+   panic naming it, not an endless spin. */
+static void test_target_that_never_exits_panics(void **state)
+{
+    (void)state;
+    fake_vm.id = 1;
+    vcpus[2].run_seq = 1;                   /* in guest mode, and stays */
+    panic_msg[0] = 0;
+    panic_expected = 1;
+    if (!setjmp(panicked)) {
+        tlb_hv_flush(&vcpus[0], 0x4, 0);
+        fail_msg("tlb_hv_flush returned while vCPU 2 stayed in guest mode");
+    }
+    panic_expected = 0;
+    assert_string_equal(panic_msg, "tlb=hv: vCPU 1.0's flush poked vCPUs 0x4 of its VM, "
+                        "which did not leave guest mode within 5000 ms");
+    assert_int_equal(pokes[2], 1);
+}
+
 static void test_hostile_masks_and_flags_flag_nobody(void **state)
 {
     (void)state;
@@ -181,6 +222,7 @@ int main(void)
         cmocka_unit_test_setup(test_requests_before_one_entry_coalesce_and_counts_match, setup),
         cmocka_unit_test_setup(test_caller_in_the_mask_flushes_itself_without_waiting, setup),
         cmocka_unit_test_setup(test_running_target_is_poked_and_waited_for, setup),
+        cmocka_unit_test_setup(test_target_that_never_exits_panics, setup),
         cmocka_unit_test_setup(test_hostile_masks_and_flags_flag_nobody, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
