@@ -31,6 +31,7 @@
 #include "report.h"
 #include "smp_race.h"
 #include "abi_exc.h"
+#include "lowmode.h"
 #include "tsc.h"
 
 #define EXC_GP 13
@@ -482,7 +483,7 @@ static void abi_configure(void)
 
 static enum guest_fail_code abi_run(unsigned cpu)
 {
-    char json[160];
+    char json[192];
 
     if (!env.pv)
         return FAIL_NONE;
@@ -561,6 +562,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
     wrmsr(MSR_SFMASK, sfmask);
     cr_checks();
     checks += abi_exc_run(exc_check);
+    unsigned real_ok, ac_raised;
+    checks += lowmode_checks(exc_check, &real_ok, &ac_raised);
     bad_state_writes();
     invd_is_a_nop();
     vcpu_start_bad_context();
@@ -582,7 +585,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
 
     n = pv_snprintf(json, sizeof(json),
                     "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u,\"start_races\":%u,"
-                    "\"db_dr6_ok\":%u}", checks, failures, races, abi_exc_dr6_ok());
+                    "\"db_dr6_ok\":%u,\"real_mode_ok\":%u,\"ac_raised\":%u}", checks,
+                    failures, races, abi_exc_dr6_ok(), real_ok, ac_raised);
     report_json(json, (size_t)n);
     kprintf("abi: %u hostile-input checks, %u unexpected results\n", checks, failures);
     return failures ? FAIL_VIOLATIONS : FAIL_NONE;

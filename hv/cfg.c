@@ -80,7 +80,7 @@ static const struct key keys[] = {
     { "tlb_pages", K_UINT, 1, CFG_TLB_MAX_PAGES, 0, PV_OPT_STR(PV_OPT_TLB_PAGES), "pages", F(tlb_pages) },
     { "tlb_writers", K_UINT, 1, CFG_TLB_MAX_WRITERS, 0, PV_OPT_STR(PV_OPT_TLB_WRITERS),
       "writer vCPUs", F(tlb_writers) },
-    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf|VM:halt|VM:spin", "none", 0, F(crash) },
+    { "crash", K_CRASH, 0, 0, "none|VM:triple|VM:npf|VM:halt|VM:spin|VM:acloop", "none", 0, F(crash) },
     { "console_budget", K_UINT, 0, 1ull << 40, 0, "1048576",
       "bytes of guest console text printed per VM (further text is counted, not printed)",
       F(console_budget) },
@@ -498,7 +498,7 @@ int cfg_check_platform(const struct cfg *c, uint64_t largest_free_run,
 
 static const char *const crash_names[] = {
     [CFG_CRASH_TRIPLE] = "triple", [CFG_CRASH_NPF] = "npf", [CFG_CRASH_HALT] = "halt",
-    [CFG_CRASH_SPIN] = "spin",
+    [CFG_CRASH_SPIN] = "spin", [CFG_CRASH_ACLOOP] = "acloop",
 };
 
 static void value_of(const struct cfg *c, const struct key *k, char *buf, size_t n,

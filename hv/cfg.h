@@ -38,7 +38,7 @@
 
 enum cfg_done { CFG_DONE_EXIT, CFG_DONE_HALT, CFG_DONE_REBOOT };
 enum cfg_crash { CFG_CRASH_NONE, CFG_CRASH_TRIPLE, CFG_CRASH_NPF, CFG_CRASH_HALT,
-                 CFG_CRASH_SPIN };
+                 CFG_CRASH_SPIN, CFG_CRASH_ACLOOP };
 
 struct cfg {
     uint64_t vms, vcpus, mem;

@@ -133,6 +133,8 @@ int cfg_parse_crash(const char *v, struct cfg *c)
         c->crash = CFG_CRASH_HALT;
     else if (!strcmp(colon + 1, "spin"))
         c->crash = CFG_CRASH_SPIN;
+    else if (!strcmp(colon + 1, "acloop"))
+        c->crash = CFG_CRASH_ACLOOP;
     else
         return -1;
     return 0;

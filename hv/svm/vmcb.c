@@ -63,6 +63,9 @@ int svm_vcpu_init(struct vcpu *v)
        VMRUN's consistency checks. */
     vmcb->control.intercept_cr = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
     vmcb->control.intercept_exc = X86_EXC_REFLECTED;
+#ifdef PVHV_MUTANT_no_ac_intercept     /* planted bug: make test-mutants */
+    vmcb->control.intercept_exc &= ~(1u << X86_EXC_AC);
+#endif
     vmcb->control.intercept_dr = INTERCEPT_DR_ALL;     /* lazy DR0-3: xstate.c */
     vmcb->control.iopm_base = (uint64_t)(uintptr_t)svm_iopm;
     vmcb->control.msrpm_base = (uint64_t)(uintptr_t)svm_msrpm;

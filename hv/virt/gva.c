@@ -20,7 +20,13 @@ int gva_to_gpa(struct vm *vm, const struct guest_paging *p, uint64_t gva, uint64
         *gpa = gva & 0xFFFFFFFFull;
         return 0;
     }
-    if (!(p->efer & EFER_LMA))
+    /* IA-32e paging is CR0.PG with EFER.LME (and CR4.PAE, which LME
+       needs): that is what LMA means. Bochs' AMD models leave LMA clear
+       in the VMCB while the guest runs compatibility-mode code (EFER
+       0x1100 with CR0.PG, CR4.PAE, CS.L 0, on the way out of long mode:
+       guest/lowmode.asm), so LMA alone would refuse a walk the CPU does. */
+    int ia32e = (p->efer & EFER_LMA) || ((p->efer & EFER_LME) && (p->cr4 & CR4_PAE));
+    if (!ia32e)
         return -1;
     uint64_t table = p->cr3 & PTE_ADDR_MASK;
     for (int level = LEVELS - 1; level >= 0; level--) {

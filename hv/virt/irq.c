@@ -68,7 +68,9 @@ void virt_deliver_events(struct vcpu *v)
 
 void virt_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error)
 {
+#ifndef PVHV_MUTANT_rmode_error_code   /* planted bug: make test-mutants */
     if (!(virt->read_cr(v, 0) & CR0_PE))
         has_error = 0;
+#endif
     virt->inject_exception(v, vector, has_error, has_error ? error : 0);
 }

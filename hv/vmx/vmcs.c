@@ -61,7 +61,11 @@ static void write_controls(struct vcpu *v, struct vmx_vcpu *vx)
     vmwrite(VMCS_PROC_CTLS2, proc2);
     vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit);
     vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry);
+#ifdef PVHV_MUTANT_no_ac_intercept     /* planted bug: make test-mutants */
+    vmwrite(VMCS_EXCEPTION_BITMAP, X86_EXC_REFLECTED & ~(1u << X86_EXC_AC));
+#else
     vmwrite(VMCS_EXCEPTION_BITMAP, X86_EXC_REFLECTED);
+#endif
     vmwrite(VMCS_PF_ERROR_MASK, 0);
     vmwrite(VMCS_PF_ERROR_MATCH, 0);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);

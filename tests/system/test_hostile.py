@@ -16,6 +16,14 @@ a VM under QEMU-SVM and Bochs-VMX:
   timeout= ends it, and the other VM still finishes; on 4 pCPUs the
   timeout's dump leaves the VMCS of vCPUs running elsewhere alone
   (review item 4).
+- real mode (task=abi, guest/lowmode.asm): vCPU0 leaves long mode for
+  real mode with its own IVT and runs three instructions pvhv answers with
+  #GP(0); each must arrive with a real-mode frame (IP, CS, FLAGS, no
+  error code; issue 13 item 7; mutant rmode_error_code fails it on VMX);
+- #AC from 32-bit ring 3 (task=abi) is intercepted and reflected with its
+  error code; crash=VM:acloop, where delivering the #AC raises #AC again
+  (CVE-2015-5307), loops through exits until timeout= kills that VM
+  while the other finishes (item 10; mutant no_ac_intercept fails it);
 - a KICK/HLT ping-pong (task=pingpong) beside a CPU hog with boost=on:
   the wake-up boosts are rate-limited per vCPU, so its wake-up
   preemptions stay bounded and the denied ones are counted (item 9).
@@ -87,8 +95,80 @@ def test_debug_exceptions_exit_and_are_reflected(halt_runs, backend):
     abi = [r for r in run.kind("abi") if r["vm"] == 0]
     assert len(abi) == 1 and abi[0]["failures"] == 0, run.context()
     assert abi[0]["db_dr6_ok"] == 2, abi[0]
+    # The ring-3 #AC of task=abi exits too where the platform raises it.
+    assert abi[0]["ac_raised"] == AC_RAISED[backend], abi[0]
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
-    assert hv[(0, 0)]["exits"]["exception"] == 2, hv[(0, 0)]["exits"]
+    assert hv[(0, 0)]["exits"]["exception"] == 2 + abi[0]["ac_raised"], hv[(0, 0)]["exits"]
+
+
+# Whether the platform raises #AC at all: QEMU 7.2 TCG does not implement
+# alignment checking (a ring-3 misaligned load with CR0.AM and EFLAGS.AC
+# just completes); Bochs does.
+AC_RAISED = {"svm": 0, "vmx": 1}
+REAL_MODE_CHECKS = 4       # 3 #GP frames + nothing else raised (guest/lowmode.c)
+
+
+@pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
+def test_real_mode_exception_pushes_no_error_code(halt_runs, backend):
+    """Issue 13 item 7: VM 0's vCPU0 (task=abi) drops from long mode to
+    real mode with its own IVT and runs RDMSR of an unknown MSR, WRMSR of
+    a reserved EFER bit and MOV CR0 with PG but not PE; pvhv answers the
+    first two (and on SVM the third) with #GP(0) through
+    virt_inject_exception, which must drop the error code while CR0.PE
+    is 0. Each #GP reached the real-mode handler with SP exactly 6 below
+    where it was and IP on the instruction, and the vCPU came back to
+    long mode and finished task=abi. With the error code kept (mutant
+    rmode_error_code) Bochs-VMX refuses the VM entry (SDM 26.2.1.3) and
+    VM 0 is killed; QEMU's SVM drops the error code of an event it
+    injects into real mode by itself, so there the mutant passes."""
+    run = halt_runs(backend)
+    abi = [r for r in run.kind("abi") if r["vm"] == 0]
+    assert len(abi) == 1, run.context()
+    assert abi[0]["real_mode_ok"] == REAL_MODE_CHECKS and abi[0]["failures"] == 0, abi[0]
+    assert run.vms()[0]["state"] == "done", run.context()
+
+
+ACLOOP_ARGS = "vms=2 vcpus=2 task=smp crash=1:acloop mem=8M timeout=3000"
+# At least this many #AC exits before timeout= (Bochs-VMX, 2026-12-02:
+# 324291 in the 3 s): each round of the loop is one exit.
+ACLOOP_MIN_EXITS = 1000
+# The emulator's own limit for that boot: Bochs needs about 16 s for it
+# (2026-12-02, VM 1 killed at timeout=3000), QEMU under 1 s; the mutant
+# no_ac_intercept hangs Bochs until this ends it.
+ACLOOP_BOOT_S = 90
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ac_delivery_loop_exits_and_is_killed_by_timeout(backend_boot, backend):
+    """Issue 13 item 10, CVE-2015-5307: VM 1's vCPU0 goes to 32-bit ring 3
+    with CR0.AM and EFLAGS.AC on a misaligned stack and loads from an odd
+    address; the #AC handler's gate keeps CPL 3, so delivering the #AC
+    raises #AC again, for ever. On hardware without an #AC intercept that
+    loop runs inside the CPU and the pCPU never takes an interrupt again;
+    with it every round is an exit: VM 1 is killed by timeout= (not
+    as a triple fault, not as a deadlock), VM 0 finishes, and the exits
+    are counted. Without the intercept (mutant no_ac_intercept) Bochs
+    loops inside the one instruction as the CPU would: the emulated
+    machine stops, every pCPU with it, and no end record is printed.
+    QEMU 7.2 TCG raises no #AC at all: there the load completes, the guest
+    says so and ends VM 1 as "survived"; VM 0 finishes either way."""
+    run = backend_boot(backend, smp=SMP, args=ACLOOP_ARGS, timeout=ACLOOP_BOOT_S)
+    log = run.result.log_text
+    # Without the intercept Bochs loops inside one instruction, as the CPU
+    # would: the whole machine stops and no end record is printed.
+    assert run.kind("end"), f"no end record: the host hung\n{run.context()}"
+    assert "crash: vm 1 enters the #AC delivery loop" in log, run.context()
+    vms = run.vms()
+    assert vms[0]["state"] == "done", run.context()
+    if backend == "svm":
+        assert "misaligned load completed 1" in log, run.context()
+        assert vms[1]["state"] == "done" and vms[1]["guest_status"] != 0, run.context()
+        return
+    reason = assert_vm1_killed_vm0_done(run)
+    assert reason.startswith("timeout"), reason
+    assert "#AC loop returned" not in log, run.context()
+    hv = run.index("hv_vcpu", ("vm", "vcpu"))
+    assert hv[(1, 0)]["exits"]["exception"] >= ACLOOP_MIN_EXITS, hv[(1, 0)]["exits"]
 
 
 @pytest.mark.parametrize("backend", HOSTILE_BACKENDS)
