@@ -20,6 +20,9 @@ a VM under QEMU-SVM and Bochs-VMX:
   real mode with its own IVT and runs three instructions pvhv answers with
   #GP(0); each must arrive with a real-mode frame (IP, CS, FLAGS, no
   error code; issue 13 item 7; mutant rmode_error_code fails it on VMX);
+- a CR3 write with the bit at MAXPHYADDR (task=abi) gets #GP and leaves
+  CR3 alone; not tried under QEMU's SVM, which exits with VMEXIT_INVALID
+  there instead (QEMU's error, README "CR3 reserved bits under QEMU");
 - #AC from 32-bit ring 3 (task=abi) is intercepted and reflected with its
   error code; crash=VM:acloop, where delivering the #AC raises #AC again
   (CVE-2015-5307), loops through exits until timeout= kills that VM
