@@ -60,6 +60,7 @@ UNIT_SCHED_SIM := $(wildcard tests/unit/sched_sim/*.c)
 UNIT_EXTRA_test_sched := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c)) $(UNIT_SCHED_SIM)
 UNIT_EXTRA_test_sched_cfs := $(UNIT_EXTRA_test_sched)
 UNIT_EXTRA_test_sched_buddies := $(UNIT_EXTRA_test_sched)
+UNIT_EXTRA_test_sched_convoy := $(UNIT_EXTRA_test_sched)
 UNIT_EXTRA_test_sched_smp := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_watchdog := $(filter-out hv/sched/port.c,$(wildcard hv/sched/*.c))
 UNIT_EXTRA_test_cfg_vm := hv/cfg.c hv/cfg_values.c

@@ -31,6 +31,7 @@ struct cfs_rq {
 static struct cfs_rq rqs[SCHED_MAX_CPUS];
 static uint64_t latency, min_gran, wakeup_gran, tick, migration_cost, balance_every;
 static unsigned nr_latency;    /* queue length up to which the period is latency */
+static uint64_t kick_lead;     /* how far a kicked wakee may lead and still go first */
 
 static unsigned ilog2(unsigned n)
 {
@@ -52,6 +53,7 @@ static void cfs_init(void)
     tick = p->cfs_tick ? p->cfs_tick : 1;
     migration_cost = p->cfs_migration_cost;
     balance_every = p->cfs_balance;
+    kick_lead = latency / 2;
     nr_latency = min_gran ? (unsigned)((latency + min_gran - 1) / min_gran) : 1;
     for (unsigned i = 0; i < SCHED_MAX_CPUS; i++)
         rqs[i] = (struct cfs_rq){ .next_balance = balance_every };
@@ -182,8 +184,20 @@ static void kick_cpu(unsigned cpu)
         sched_port_poke(cpu);
 }
 
+/* May e, woken by a pv kick, go before b (the vCPU it would preempt, or
+   the leftmost at the pick)? If it leads b by at most kick_lead: half a
+   latency, the most a sleeper's placement may differ from the queue's
+   minimum (place_woken), so the kicked vCPU is never put further ahead
+   than a vCPU that slept long would be. */
+static int kick_may_lead(const struct sched_entity *e, const struct sched_entity *b)
+{
+    return e->cfs.vruntime <= b->cfs.vruntime + kick_lead;
+}
+
 /* A woken entity e was queued on cpu: preempt its current one if e lags
-   it by more than the wake-up granularity (boost=off: never). As in
+   it by more than the wake-up granularity, or, if a pv kick woke e and the
+   current one is of e's VM (its kicker, see kick_target), if e does not
+   lead it by more than kick_lead (boost=off: never). As in
    Linux's check_preempt_wakeup, the wakee becomes the next buddy, so the
    pick after the preemption runs it even if another queued vCPU is
    leftmost, and with at least nr_latency runnable the preempted one
@@ -198,7 +212,9 @@ static void check_preempt_wakeup(unsigned cpu, struct sched_entity *e, uint64_t 
     if (!sched_params()->boost || rqs[cpu].resched)
         return;
     update_curr(cur, cpu, now);
-    if (ahead_by_gran(e, cur) == 1 && sched_boost_take(e)) {
+    int preempt = e->cfs.kicked && cur->group == e->group ? kick_may_lead(e, cur)
+                                                           : ahead_by_gran(e, cur) == 1;
+    if (preempt && sched_boost_take(e)) {
         rqs[cpu].next = e;
         if (nr_running(cpu) >= nr_latency)
             rqs[cpu].last = cur;
@@ -267,6 +283,7 @@ static void cfs_enqueue(struct sched_entity *e, int front)
     default: {                  /* woken from HLT */
         unsigned cpu = (unsigned)e->wake_rq;        /* cfs_select_rq's */
         place_woken(e, cpu);
+        e->cfs.kicked = e->wake_kick;
         insert(cpu, e);
         check_preempt_wakeup(cpu, e, now);
         break;
@@ -285,9 +302,29 @@ static unsigned cfs_rq_of(const struct sched_entity *e)
     return (unsigned)__atomic_load_n(&e->cfs.rq, __ATOMIC_RELAXED);
 }
 
+/* Departure (the convoy of README "sched=cfs"): a vCPU woken by a pv kick
+   (PV_KICK_CPU) was handed a lock by its kicker, which runs on this pCPU
+   and is of the same VM. Unless wake_target finds an idle pCPU, the
+   kicked vCPU joins the kicker's queue, as Linux's wake-affine places a
+   wakee beside a waker that is about to sleep, and there may preempt the
+   kicker (check_preempt_wakeup): the pCPU time it takes is its own VM's.
+   On its previous queue it would wait behind another VM's vCPU, which it
+   rarely lags by a wake-up granularity, while the rest of its VM spins on
+   the lock it holds. */
+static unsigned kick_target(const struct sched_entity *e)
+{
+    unsigned t = wake_target(e), me = sched_port_this_cpu();
+    if (is_idle(t) || me >= sched_nr_cpus)
+        return t;
+    const struct sched_entity *kicker = running_on(me);
+    return kicker && kicker != e && kicker->group == e->group ? me : t;
+}
+
 static unsigned cfs_select_rq(struct sched_entity *e)
 {
-    return sched_queue_state(e) == VCPU_NEW ? least_loaded() : wake_target(e);
+    if (sched_queue_state(e) == VCPU_NEW)
+        return least_loaded();
+    return e->wake_kick ? kick_target(e) : wake_target(e);
 }
 
 static void migrate(struct sched_entity *e, unsigned to)
@@ -386,14 +423,17 @@ static struct sched_entity *cfs_pick(struct sched_cpu *scpu)
     /* Linux's pick_next_entity: pass over the yielder if the second one
        is within a wake-up granularity of it; then prefer the last buddy,
        then the next buddy, each only if within a granularity of the
-       leftmost; and forget e as a buddy (only e: the others stay). */
+       leftmost (a kicked next buddy: if it leads the leftmost by at most
+       kick_lead); and forget e as a buddy (only e: the others stay). */
     if (rq->skip == left && left->next && ahead_by_gran(left, left->next) < 1)
         e = left->next;
     if (queued_here(rq->last, cpu) && ahead_by_gran(left, rq->last) < 1)
         e = rq->last;
-    if (queued_here(rq->next, cpu) && ahead_by_gran(left, rq->next) < 1)
+    if (queued_here(rq->next, cpu) &&
+        (rq->next->cfs.kicked ? kick_may_lead(rq->next, left) : ahead_by_gran(left, rq->next) < 1))
         e = rq->next;
     unlink(e);
+    e->cfs.kicked = 0;
     rq->resched = 0;
     e->cfs.exec_start = now;
     e->cfs.slice_start_sum = e->cfs.sum_exec;

@@ -337,6 +337,7 @@ void sched_start(struct sched_entity *e)
 {
     if (!claim(e, VCPU_NEW))
         return;
+    e->wake_kick = 0;
     e->state_since = sched_port_now();
     wake_claimed(e, 0);
 }
@@ -353,6 +354,7 @@ void sched_notify(struct sched_entity *e, int kick)
             __atomic_store_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
             if (kick)
                 e->kick_tsc = sched_port_now();
+            e->wake_kick = kick;
             wake_claimed(e, front);
         }
     } else if (s == VCPU_RUNNABLE && front) {
@@ -564,7 +566,7 @@ void sched_put(struct sched_entity *e, enum sched_put_how how)
        published saw e still running: it is ours to act on. */
     if (recheck && (__atomic_load_n(&e->kicked, __ATOMIC_SEQ_CST) || irq_wakeable(e)) &&
         claim(e, VCPU_BLOCKED)) {
-        __atomic_store_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
+        e->wake_kick = __atomic_exchange_n(&e->kicked, 0, __ATOMIC_SEQ_CST);
         wake_claimed(e, 0);
     }
 }

@@ -51,6 +51,7 @@ struct sched_entity {
                                          a compare-and-swap without it */
     enum vcpu_state wake_from; /* while WAKING: the state it was claimed from */
     int wake_rq;               /* while WAKING: the queue it is going to */
+    int wake_kick;             /* while WAKING: woken by a kick (PV_KICK_CPU) */
     uint64_t state_since;      /* clock of the last state change */
     volatile int pcpu;         /* pCPU running it, or -1 (set before RUNNING
                                   is published, cleared before it ends) */
@@ -77,6 +78,7 @@ struct sched_entity {
         uint64_t last_ran;     /* clock when it last left a pCPU */
         int rq;                /* the pCPU queue it is on or last left */
         int queued;
+        int kicked;            /* woken by a kick and not picked since */
     } cfs;
     /* rr only (hv/sched/rr.c) */
     struct {

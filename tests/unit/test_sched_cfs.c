@@ -55,11 +55,13 @@ static void test_cfs_yields_no_starvation(void **state)
     assert_true(yields > 0);
 }
 
-/* One pCPU: a vCPU woken from HLT preempts the runner only when it lags the
-   runner by more than the wake-up granularity (1 tick: at 1 pCPU the log
-   scaling factor is 1), and never with boost off. The two start with
-   START_DEBIT vruntimes of 3 (a, picked first) and 6 ticks (b). */
-static void wake_after_sleep(int boost, uint64_t ran_ticks_a, uint64_t sleep_ticks,
+/* One pCPU: a vCPU woken from HLT by an interrupt preempts the runner only
+   when it lags the runner by more than the wake-up granularity (1 tick: at
+   1 pCPU the log scaling factor is 1), and never with boost off. Woken by
+   a pv kick from the runner, a sibling (kick_target), it preempts unless
+   it leads the runner by more than half a latency (3 ticks). The two start
+   with START_DEBIT vruntimes of 3 (a, picked first) and 6 ticks (b). */
+static void wake_after_sleep(int boost, int by_kick, uint64_t ran_ticks_a, uint64_t sleep_ticks,
                              int want_preempt, int want_leave)
 {
     setup_machine("cfs", 1, 1, 2, boost);
@@ -70,12 +72,18 @@ static void wake_after_sleep(int boost, uint64_t ran_ticks_a, uint64_t sleep_tic
     struct sched_entity *b = sched_pick(&sched_cpus[0]);
     assert_ptr_not_equal(a, b);
     now += sleep_ticks * TICK;                    /* b runs meanwhile */
-    __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
-    sched_notify(a, 1);
+    if (by_kick) {                                /* b kicks a */
+        __atomic_store_n(&a->kicked, 1, __ATOMIC_SEQ_CST);
+        sched_notify(a, 1);
+    } else {                                      /* an interrupt for a */
+        irq_ok[slot(a)] = 1;
+        sched_notify(a, 0);
+    }
     assert_int_equal(a->state, VCPU_RUNNABLE);
     assert_int_equal(need_resched[0], want_preempt);
     assert_int_equal(sched_must_leave(&sched_cpus[0], b), want_leave);
     assert_int_equal(sched_stats.wakeup_preemptions, (uint64_t)want_preempt);
+    irq_ok[slot(a)] = 0;
 }
 
 static void test_cfs_wakeup_preemption_needs_lag(void **state)
@@ -83,13 +91,75 @@ static void test_cfs_wakeup_preemption_needs_lag(void **state)
     (void)state;
     /* a slept 20 ticks: its credit is capped at latency/2 = 3 ticks behind
        the runner, more than the 1-tick wake-up granularity. */
-    wake_after_sleep(1, 1, 20, 1, 1);
+    wake_after_sleep(1, 0, 1, 20, 1, 1);
     /* a ran 5 ticks, b 1: the woken a is ahead of b, no preemption, and b,
        within its share of the period, stays. */
-    wake_after_sleep(1, 5, 1, 0, 0);
+    wake_after_sleep(1, 0, 5, 1, 0, 0);
     /* boost=off: no wake-up preemption; b leaves at the tick anyway, having
        run 20 ticks, more than its share (3 ticks) of the period. */
-    wake_after_sleep(0, 1, 20, 0, 1);
+    wake_after_sleep(0, 0, 1, 20, 0, 1);
+}
+
+/* The kicked vCPU's rule: a (8 ticks) kicked by b (7) leads it by 1 tick,
+   within half a latency: it preempts its kicker, where an interrupt would
+   not (above). Leading by 6 ticks (a ran 10) it does not; nor with
+   boost=off. */
+static void test_cfs_kicked_wakee_preempts_kicker(void **state)
+{
+    (void)state;
+    wake_after_sleep(1, 1, 5, 1, 1, 1);
+    wake_after_sleep(1, 1, 10, 1, 0, 0);
+    wake_after_sleep(0, 1, 5, 1, 0, 0);
+    /* Lagging as before, it preempts as before. */
+    wake_after_sleep(1, 1, 1, 20, 1, 1);
+}
+
+/* kick_target: two pCPUs, VM 0 = {k, w}, VM 1 = {x, y}. w last ran on
+   pCPU 1, where x now runs; its sibling k runs on pCPU 0. Kicked by k, w
+   joins k's queue (pCPU 0) and preempts k; woken by an interrupt it goes
+   back to pCPU 1 behind x. With pCPU 1 idle, a kick sends it there. */
+static void kicked_wakee_placement(int by_kick, int cpu1_idle, int want_rq)
+{
+    sim_no_start = 1;
+    setup_machine("cfs", 2, 2, 2, 1);
+    sim_no_start = 0;
+    struct sched_entity *k = &ents[0], *w = &ents[1], *x = &ents[2];
+    cur_cpu = 0;
+    sched_start(k);                            /* least loaded: queue 0 */
+    assert_ptr_equal(sched_pick(&sched_cpus[0]), k);
+    cur_cpu = 1;
+    sched_start(w);                            /* queue 1 */
+    assert_ptr_equal(sched_pick(&sched_cpus[1]), w);
+    now += TICK;
+    sched_put(w, SCHED_PUT_BLOCK);             /* w halts (a lock waiter) */
+    sched_start(x);                            /* queue 1, now empty */
+    assert_ptr_equal(sched_pick(&sched_cpus[1]), x);
+    if (cpu1_idle) {
+        sched_put(x, SCHED_PUT_BLOCK);
+        assert_int_equal(sched_idle_enter(&sched_cpus[1]), 1);
+    }
+    now += TICK;
+    cur_cpu = 0;                               /* k kicks, or an irq comes */
+    need_resched[0] = 0;
+    if (by_kick) {
+        __atomic_store_n(&w->kicked, 1, __ATOMIC_SEQ_CST);
+        sched_notify(w, 1);
+    } else {
+        irq_ok[slot(w)] = 1;
+        sched_notify(w, 0);
+        irq_ok[slot(w)] = 0;
+    }
+    assert_int_equal(w->state, VCPU_RUNNABLE);
+    assert_int_equal(w->cfs.rq, want_rq);
+    assert_int_equal(need_resched[0], by_kick && want_rq == 0);
+}
+
+static void test_cfs_kicked_wakee_joins_kicker(void **state)
+{
+    (void)state;
+    kicked_wakee_placement(1, 0, 0);
+    kicked_wakee_placement(0, 0, 1);
+    kicked_wakee_placement(1, 1, 1);
 }
 
 static void test_cfs_min_granularity(void **state)
@@ -215,6 +285,8 @@ int main(void)
         cmocka_unit_test(test_cfs_blocking_no_starvation),
         cmocka_unit_test(test_cfs_yields_no_starvation),
         cmocka_unit_test(test_cfs_wakeup_preemption_needs_lag),
+        cmocka_unit_test(test_cfs_kicked_wakee_preempts_kicker),
+        cmocka_unit_test(test_cfs_kicked_wakee_joins_kicker),
         cmocka_unit_test(test_cfs_min_granularity),
         cmocka_unit_test(test_cfs_ticks_unaligned),
         cmocka_unit_test(test_pause_loop_yield_candidates),

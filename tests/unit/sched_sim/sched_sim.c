@@ -66,6 +66,7 @@ static int wakeable(struct sched_entity *e) { return irq_ok[slot(e)]; }
 
 int stagger_on;       /* rr's stagger= for the next setup_machine */
 int kick_yield_on;    /* kick_yield= for the next setup_machine */
+int sim_no_start;     /* setup_machine leaves the entities NEW */
 
 void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsigned vcpus, int boost)
 {
@@ -91,7 +92,7 @@ void setup_machine(const char *policy, unsigned cpus, unsigned vms, unsigned vcp
             sched_entity_init(&ents[nr_ents++], &groups[g], c);
         sched_group_add(&groups[g]);
     }
-    for (unsigned i = 0; i < nr_ents; i++)
+    for (unsigned i = 0; i < nr_ents && !sim_no_start; i++)
         sched_start(&ents[i]);
 }
 

@@ -33,6 +33,8 @@ extern struct sched_entity ents[MAX_ENT];
 extern unsigned nr_ents;
 extern int stagger_on;       /* rr's stagger= for the next setup_machine */
 extern int kick_yield_on;    /* kick_yield= for the next setup_machine */
+extern int sim_no_start;     /* setup_machine leaves the entities NEW (the
+                                test starts them in its own order) */
 
 unsigned slot(struct sched_entity *e);
 /* A fresh scheduler with `vms` groups of `vcpus` entities, all started. */
