@@ -178,6 +178,7 @@ static void vcpu_record(struct vcpu *v)
     json_u64(&j, "tlb_hv_wait_cycles", s->tlb_hv_wait_cycles);
     json_u64(&j, "pause_exits", s->pause_exits);
     json_u64(&j, "shadowed_hlts", s->shadowed_hlts);
+    json_u64(&j, "inject_exits", s->inject_exits);
     json_u64(&j, "lhp", s->lhp);
     json_u64(&j, "waiter_preempt", s->waiter_preempts);
     json_bool(&j, "lockinfo_registered", v->lockinfo_on);

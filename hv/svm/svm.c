@@ -17,6 +17,7 @@
 #define CPUID_VENDOR_AMD_EBX 0x68747541u   /* "Auth" */
 
 uint32_t svm_features;
+int svm_inject_exit_quirk;
 uint32_t svm_nr_asids;
 void *svm_iopm, *svm_msrpm;
 
@@ -158,6 +159,10 @@ const struct virt_ops *svm_probe(struct virt_caps *caps, char *err, unsigned err
         return 0;
     }
     choose_features(d);
+    /* Under an emulator or hypervisor (QEMU TCG sets the bit): see
+       svm_vcpu_run. Real AMD CPUs leave it clear and pay nothing. */
+    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+    svm_inject_exit_quirk = (c & CPUID_1_ECX_HYPERVISOR) != 0;
     caps->pause_loop_hw = (svm_features & SVM_FEAT_PAUSE_FILTER) != 0;
     caps->slice_timer = 0;
     svm_iopm = pages_alloc_zeroed(IOPM_PAGES);

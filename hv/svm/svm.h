@@ -32,6 +32,9 @@ struct svm_vcpu {
 
 /* CPUID 0x8000000A EDX, less what hw_off= forbids: the features in use. */
 extern uint32_t svm_features;
+/* Force an exit right after each entry that injects an external interrupt
+   (hv/svm/svm_exit.c), set when CPUID says pvhv itself is virtualised. */
+extern int svm_inject_exit_quirk;
 extern uint32_t svm_nr_asids;
 extern void *svm_iopm, *svm_msrpm;
 

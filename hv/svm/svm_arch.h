@@ -97,6 +97,7 @@
 #define INT_STATE_SHADOW        (1ull << 0)
 
 #define EVENT_VECTOR_MASK       0xFFull
+#define EVENT_TYPE_MASK         (7ull << 8)
 #define EVENT_TYPE_INTR         (0ull << 8)
 #define EVENT_TYPE_EXCEPTION    (3ull << 8)
 #define EVENT_ERROR_VALID       (1ull << 11)

@@ -40,6 +40,7 @@ struct vcpu_stats {
     uint64_t ple_exits;        /* pause loops detected (yields: se.stats) */
     uint64_t pause_exits;      /* PAUSE exits (software filter input) */
     uint64_t shadowed_hlts;    /* HLTs in an STI shadow completed by hand */
+    uint64_t inject_exits;     /* SVM, virtualised: exits forced after an injection */
     uint64_t lhp;              /* preempted holding a lock (pv/lockinfo.c) */
     uint64_t waiter_preempts;  /* preempted waiting for a lock */
     uint32_t ple_window_peak;  /* the largest pause-loop window it had */
