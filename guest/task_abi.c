@@ -642,8 +642,8 @@ static enum guest_fail_code abi_run(unsigned cpu)
     n = pv_snprintf(json, sizeof(json),
                     "{\"kind\":\"abi\",\"checks\":%u,\"failures\":%u,\"start_races\":%u,"
                     "\"db_dr6_ok\":%u,\"real_mode_ok\":%u,\"ac_raised\":%u,"
-                    "\"cr3_gp_checked\":%u}", checks, failures, races, abi_exc_dr6_ok(),
-                    real_ok, ac_raised, cr3_gp_checked);
+                    "\"cr3_gp_checked\":%u,\"gd_raised\":%u}", checks, failures, races,
+                    abi_exc_dr6_ok(), real_ok, ac_raised, cr3_gp_checked, abi_exc_gd_raised());
     report_json(json, (size_t)n);
     kprintf("abi: %u hostile-input checks, %u unexpected results\n", checks, failures);
     return failures ? FAIL_VIOLATIONS : FAIL_NONE;

@@ -40,6 +40,7 @@
 #define DR6_TRAP_BITS       0xFull
 #define DR6_FIXED_1         0xFFFF0FF0ull
 #define DR6_ACTIVE_LOW      ((1ull << 11) | (1ull << 16))
+#define DR7_GD              (1ull << 13)   /* general detect: cleared by #DB delivery */
 
 #define PAGE_SHIFT          12
 

@@ -228,6 +228,14 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         e->reason = EXIT_INVALID_INSN;
         break;
     case SVM_EXIT_EXCP_BASE + X86_EXC_DB:   /* DR6 in the VMCB is already set */
+        /* Delivering a #DB clears DR7.GD; the injection that reflects it
+           does not (Bochs' AMD models: a general-detect #DB came back on
+           every MOV DR after it), so it is cleared here, as KVM does. */
+        if (vmcb->save.dr7 & DR7_GD) {
+            vmcb->save.dr7 &= ~DR7_GD;
+            svm_mark_dirty(v->arch, VMCB_CLEAN_DRX);
+        }
+        /* fall through */
     case SVM_EXIT_EXCP_BASE + X86_EXC_AC:
         e->reason = EXIT_EXCEPTION;
         e->exc_vector = (uint8_t)(code - SVM_EXIT_EXCP_BASE);

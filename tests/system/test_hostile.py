@@ -89,25 +89,32 @@ def test_vcpu_start_race_has_one_winner(halt_runs, backend):
 def test_debug_exceptions_exit_and_are_reflected(halt_runs, backend):
     """#DB and #AC are intercepted (a guest looping on their delivery then
     loops through the hypervisor, not inside the CPU): VM 0's vCPU0 took a
-    single-step and a data-breakpoint #DB, each exited once and reached the
-    guest's handler (among the abi checks) with DR6 saying why (BS, B0;
+    single-step, a data-breakpoint and (where the platform has it) a
+    general-detect #DB, each exited once and reached the guest's handler
+    (among the abi checks) with DR6 saying why (BS, B0, BD;
     on VMX the hypervisor writes DR6 from the exit qualification). Not run
     on Bochs' AMD model, which does not set the VMCB's DR6 on a #DB
     intercept (hardware and QEMU do)."""
     run = halt_runs(backend)
     abi = [r for r in run.kind("abi") if r["vm"] == 0]
     assert len(abi) == 1 and abi[0]["failures"] == 0, run.context()
-    assert abi[0]["db_dr6_ok"] == 2, abi[0]
+    # The general-detect #DB (DR7.GD, then MOV DR) where the platform has
+    # it: pvhv clears GD as delivery would, so the MOV, run again, passes.
+    assert abi[0]["gd_raised"] == GD_RAISED[backend], abi[0]
+    assert abi[0]["db_dr6_ok"] == 2 + abi[0]["gd_raised"], abi[0]
     # The ring-3 #AC of task=abi exits too where the platform raises it.
     assert abi[0]["ac_raised"] == AC_RAISED[backend], abi[0]
     hv = run.index("hv_vcpu", ("vm", "vcpu"))
-    assert hv[(0, 0)]["exits"]["exception"] == 2 + abi[0]["ac_raised"], hv[(0, 0)]["exits"]
+    want = 2 + abi[0]["gd_raised"] + abi[0]["ac_raised"]
+    assert hv[(0, 0)]["exits"]["exception"] == want, hv[(0, 0)]["exits"]
 
 
 # Whether the platform raises #AC at all: QEMU 7.2 TCG does not implement
 # alignment checking (a ring-3 misaligned load with CR0.AM and EFLAGS.AC
 # just completes); Bochs does.
 AC_RAISED = {"svm": 0, "vmx": 1}
+# Nor DR7.GD (general detect): a MOV DR with GD set raises no #DB there.
+GD_RAISED = {"svm": 0, "vmx": 1}
 REAL_MODE_CHECKS = 4       # 3 #GP frames + nothing else raised (guest/lowmode.c)
 
 
@@ -149,6 +156,26 @@ def test_cr3_reserved_bit_gets_gp(halt_runs, backend):
     abi = [r for r in run.kind("abi") if r["vm"] == 0]
     assert len(abi) == 1 and abi[0]["failures"] == 0, run.context()
     assert abi[0]["cr3_gp_checked"] == CR3_GP_CHECKED[backend], abi[0]
+
+
+ABI_ARGS = "vms=1 vcpus=2 task=abi timeout=30000"
+
+
+@pytest.mark.parametrize("backend", BACKENDS[2:])
+def test_general_detect_db_clears_gd_on_bochs_amd(backend_boot, backend):
+    """Bochs' AMD model does not clear DR7.GD when pvhv's EVENTINJ
+    reflects an intercepted #DB, so pvhv clears it itself (as delivery
+    does and KVM does): task=abi sets GD, a MOV DR then raises one #DB,
+    and the MOV, run again, passes. Before the fix the MOV faulted again
+    and the VM ended on an unexpected #DB ("exception 1 (#DB debug)"), as
+    task=fuzz had found ("the resume point ... faulted 8 times", seed 42).
+    The rest of task=abi passes there too (real mode, ring-3 #AC, CR3)."""
+    run = backend_boot(backend, smp=SMP, args=ABI_ARGS)
+    run.assert_passed(smp=SMP, vms=1, vcpus=2)
+    abi = run.one("abi")
+    assert abi["failures"] == 0 and abi["gd_raised"] == 1, abi
+    assert abi["real_mode_ok"] == REAL_MODE_CHECKS and abi["ac_raised"] == 1, abi
+    assert abi["cr3_gp_checked"] == 1, abi
 
 
 ACLOOP_ARGS = "vms=2 vcpus=2 task=smp crash=1:acloop mem=8M timeout=3000"
