@@ -51,8 +51,18 @@ def cmdline(seed, ops, duration, extra):
     return words + (f" vm{FUZZ_VM}.fuzz_extra={extra}" if extra else "")
 
 
-def judge(records):
-    """One run's row: what the table shows and whether it is good."""
+def panics(text):
+    """The hypervisor's own panic lines (hv/core/panic.c: "PANIC: ..." at
+    the start of a line; guest text is always behind "[vmN.vcpuM] ")."""
+    return [ln for ln in text.splitlines() if ln.startswith("PANIC:")]
+
+
+def judge(records, text=""):
+    """One run's row: what the table shows and whether it is good. text is
+    the serial log: a panic on one pCPU is a hypervisor crash even when
+    the others still print the end record (Bochs' AMD model, 2026-12-02:
+    "PANIC: exception #DB debug ... in the hypervisor" on pCPU 1, the
+    stress VM passed and the run ended at timeout=)."""
     ends = pvhv_log.of_kind(records, "end")
     vms = {r.get("vm"): r for r in pvhv_log.of_kind(records, "vm")}
     fuzz = [r for r in pvhv_log.of_kind(records, "fuzz") if r.get("vm") == FUZZ_VM]
@@ -72,6 +82,8 @@ def judge(records):
     problems = []
     if not ends:
         problems.append("no end record (hypervisor crash or hang)")
+    for ln in panics(text)[:1]:
+        problems.append(f"hypervisor panic: {ln[len('PANIC: '):]}")
     if row["fuzz_state"] not in ("done", "killed") or not row["fuzz_reason"]:
         problems.append("fuzzed VM neither finished nor was killed with a reason")
     if row["stress_state"] != "done" or svm.get("guest_status") != 0:
@@ -109,7 +121,7 @@ def table(outdir):
     totals, good_all = {}, True
     for log in logs:
         platform, seed = log.stem.split("-seed")
-        row = judge(pvhv_log.parse_file(log))
+        row = judge(pvhv_log.parse_file(log), log.read_text("utf-8", "replace"))
         secs = log.with_suffix(".secs")
         secs = secs.read_text().strip() if secs.exists() else "-"
         good = not row["problems"]

@@ -58,6 +58,18 @@ def test_stress_vm_problems_make_a_run_bad(tmp_path):
     assert "| qemu | 3 | 200 | 2 | 1 | 3 |" in lines, lines
 
 
+def test_hypervisor_panic_makes_a_run_bad_even_with_an_end_record(tmp_path):
+    panic = "\nPANIC: exception #DB debug (vector 1, error 0) in the hypervisor\n"
+    (tmp_path / "ryzen-seed41.log").write_text(log(DONE) + panic)
+    (tmp_path / "qemu-seed1.log").write_text(log(DONE) + "[vm1.vcpu0] PANIC: forged\n")
+    lines, good = pvhv_fuzz.table(tmp_path)
+    assert not good
+    text = "\n".join(lines)
+    assert "| ryzen | 1 | 100 | 1 | 0 | 1 |" in lines, lines
+    assert "| qemu | 1 | 100 | 1 | 0 | 0 |" in lines, lines   # guest text is no panic
+    assert "exception #DB debug" in text, text
+
+
 def test_forged_guest_end_record_is_not_an_end(tmp_path):
     # The guest's "[vm1.vcpu0] @pvhv {end}" line is not a hypervisor record.
     row = pvhv_fuzz.judge(pvhv_fuzz.pvhv_log.parse(log(DONE, end=False)))
