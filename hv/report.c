@@ -240,6 +240,7 @@ static void pcpu_record(struct percpu *c)
     json_u64(&j, "vmruns", c->vmruns);
     json_u64(&j, "timer_irqs", c->timer_irqs);
     json_u64(&j, "wake_irqs", c->wake_irqs);
+    json_u64(&j, "leaked_db", c->leaked_db);
     json_u64(&j, "nmis", c->nmis);
     json_u64(&j, "nmis_sent", c->nmis_sent);
     json_u64(&j, "vm_switches", vm_barrier_switches(c->index));

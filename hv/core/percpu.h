@@ -26,6 +26,7 @@ struct percpu {
     uint64_t vmruns;
     uint64_t timer_irqs;
     uint64_t wake_irqs;
+    uint64_t leaked_db;           /* guest single-step traps taken here (Bochs ryzen) */
     uint64_t nmis;                /* host NMIs taken (hv/core/nmi.c) */
     uint64_t nmis_sent;           /* nmi_test=on: NMIs pCPU 0 sent here */
 };
