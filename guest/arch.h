@@ -15,7 +15,6 @@
 #define STAR_SYSRET_CS_SHIFT  48   /* 64-bit SYSRET: CS = this + 16, SS = this + 8 */
 
 /* RFLAGS bits only the guest uses (the rest: libpv/pv_x86.h). */
-#define RFLAGS_TF (1ul << 8)
 
 /* Page-table entry bits (4-level paging). */
 #define PTE_P  (1ull << 0)

@@ -17,7 +17,6 @@
 #define SCRATCH_RANDOM 64           /* qwords refilled per op */
 #define FXSAVE_ALIGN 16
 #define PMC_SMALL 8
-#define RFLAGS_TF_BIT 0x100
 
 static uint64_t scratch[SCRATCH_QWORDS] __attribute__((aligned(PAGE_SIZE)));
 

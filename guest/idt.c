@@ -127,7 +127,6 @@ int idt_fault_seen(void)
 #define EXC_DF 8
 #define EXC_MC 18
 #define CATCH_MAX_REPEATS 8
-#define RFLAGS_TF (1ul << 8)
 volatile uintptr_t idt_catch_resume;
 static volatile int catch_armed;
 static struct idt_catch caught;

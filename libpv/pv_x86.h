@@ -35,6 +35,7 @@
 #define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
 
 #define RFLAGS_RESERVED1    (1ull << 1)
+#define RFLAGS_TF           (1ull << 8)
 #define RFLAGS_IF           (1ull << 9)
 
 #define PAGE_SIZE           4096ull

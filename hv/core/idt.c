@@ -101,7 +101,7 @@ void isr_dispatch(struct trap_frame *f)
            It is the guest's to lose, not a reason to stop the machine;
            anything else is still a panic. It arrives before the host's
            GS base is back (VMLOAD), so this pCPU is found by APIC ID. */
-        if (!(f->rflags & RFLAGS_TF_BIT) && (read_dr6() & DR6_BS)) {
+        if (!(f->rflags & RFLAGS_TF) && (read_dr6() & DR6_BS)) {
             write_dr6(DR6_FIXED_1);
             count_leaked_db();
             return;

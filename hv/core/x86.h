@@ -41,7 +41,6 @@
 #define DR6_FIXED_1         0xFFFF0FF0ull
 #define DR6_ACTIVE_LOW      ((1ull << 11) | (1ull << 16))
 #define DR6_BS              (1ull << 14)   /* single-step trap */
-#define RFLAGS_TF_BIT       (1ull << 8)
 #define DR7_GD              (1ull << 13)   /* general detect: cleared by #DB delivery */
 
 #define PAGE_SHIFT          12
