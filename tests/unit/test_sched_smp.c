@@ -244,7 +244,11 @@ static void hammer(const char *policy, int boost)
         }
     }
     assert_int_equal(switches, picks);
-    assert_true(picks > ROUNDS / 10);          /* the threads really ran vCPUs */
+    /* The threads really ran vCPUs. Gang picks least (only the VM whose
+       turn it is): 14282-14329 in failing runs of the old bound ROUNDS/10,
+       2 of 8 on an idle host; the others pick far more. */
+    if (picks <= ROUNDS / 100)
+        fail_msg("%s: only %u picks in %u rounds per pCPU", policy, picks, ROUNDS);
     /* Quiet now: every RUNNABLE vCPU is in a queue, once. */
     unsigned drained = 0, seen[ENTS] = { 0 };
     for (int progress = 1; progress;) {
