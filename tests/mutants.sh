@@ -26,7 +26,7 @@ MUTANTS=(
 "accept_bad_key|option validation|slice= out of range is accepted|unit:test_cfg_table"
 "skip_kick|pv unhalt (KICK_CPU)|KICK_CPU counts the kick but neither latches nor wakes the target|tests/system/test_lockstress.py::test_pvticket_overcommit_halts_and_kicks_add_up"
 "no_kicked_latch|kicked latch|HLT ignores (and clears) a kick that landed before it|tests/system/test_abi.py::test_kick_before_hlt_returns_at_once"
-"start_race|VCPU_START check-and-claim|the old check-then-act (state read, context rewritten, no claim), its window held open (up to 100 ms) until the sibling's call passed the check too|tests/system/test_hostile.py::test_vcpu_start_race_has_one_winner[svm-qemu]"
+"start_race|VCPU_START check-and-claim|the old check-then-act (state read, context rewritten, no claim), its window held open (up to 1 s, with PAUSE) until the sibling's call passed the check too|tests/system/test_hostile.py::test_vcpu_start_race_has_one_winner[svm-qemu]"
 "no_watchdog|deadlock watchdog|the watchdog never acts: a VM halted for good waits for timeout=|tests/system/test_hostile.py::test_halted_vm_is_killed_as_deadlocked[svm-qemu]"
 "rmode_error_code|real-mode exception injection|virt_inject_exception() keeps the error code when CR0.PE is 0|tests/system/test_hostile.py::test_real_mode_exception_pushes_no_error_code[vmx-bochs]"
 "no_ac_intercept|#AC intercept|#AC is left out of the SVM exception intercepts and the VMX exception bitmap|tests/system/test_hostile.py::test_ac_delivery_loop_exits_and_is_killed_by_timeout[vmx-bochs]"

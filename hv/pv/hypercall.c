@@ -108,9 +108,11 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
     if (t->se.state != VCPU_NEW)        /* the old check-then-act, its window */
         return -PV_EBUSY;               /* held open until the sibling's call */
     __atomic_add_fetch(&t->start_claimed, 1, __ATOMIC_ACQ_REL);   /* passed it too */
-    for (uint64_t end = rdtsc() + tsc_hz / 10;
+    /* PAUSE: single-threaded QEMU runs one pCPU at a time and only PAUSE
+       (or its 100 ms kick) hands the thread to the sibling's pCPU. */
+    for (uint64_t end = rdtsc() + tsc_hz;
          __atomic_load_n(&t->start_claimed, __ATOMIC_ACQUIRE) < 2 && rdtsc() < end;)
-        ;
+        cpu_relax();
 #else
     if (t->se.state != VCPU_NEW ||
         __atomic_exchange_n(&t->start_claimed, 1, __ATOMIC_ACQ_REL))
