@@ -53,6 +53,7 @@
 #define CPUID_EXT_FEATURES      0x80000001u
 #define CPUID_BRAND_FIRST       0x80000002u
 #define CPUID_SVM_FEATURES      0x8000000Au
+#define CPUID_HV_SIGNATURE      0x40000000u   /* set by a hypervisor: EBX, ECX, EDX name it */
 #define CPUID_1_ECX_VMX         (1u << 5)
 #define CPUID_1_ECX_X2APIC      (1u << 21)
 #define CPUID_1_ECX_HYPERVISOR  (1u << 31)

@@ -102,6 +102,27 @@ static void choose_features(uint32_t offered)
     virt_settings.ple_window_limit = SVM_PAUSE_FILTER_MAX;
 }
 
+/* QEMU's TCG names itself in the hypervisor leaf (its tcg-cpuid
+   property, on by default); only there does svm_vcpu_run need its extra
+   exit. Real AMD CPUs and other hypervisors (KVM nested) pay nothing. */
+#define QEMU_TCG_SIGNATURE "TCGTCGTCGTCG"
+
+static int under_qemu_tcg(void)
+{
+    uint32_t a, b, c, d;
+    char sig[13];
+
+    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
+    if (!(c & CPUID_1_ECX_HYPERVISOR))
+        return 0;
+    cpuid(CPUID_HV_SIGNATURE, 0, &a, &b, &c, &d);
+    memcpy(sig, &b, 4);
+    memcpy(sig + 4, &c, 4);
+    memcpy(sig + 8, &d, 4);
+    sig[12] = '\0';
+    return !strcmp(sig, QEMU_TCG_SIGNATURE);
+}
+
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen)
 {
     if (!virt_settings.ple_hw)
@@ -159,10 +180,9 @@ const struct virt_ops *svm_probe(struct virt_caps *caps, char *err, unsigned err
         return 0;
     }
     choose_features(d);
-    /* Under an emulator or hypervisor (QEMU TCG sets the bit): see
-       svm_vcpu_run. Real AMD CPUs leave it clear and pay nothing. */
-    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
-    svm_inject_exit_quirk = (c & CPUID_1_ECX_HYPERVISOR) != 0;
+    svm_inject_exit_quirk = under_qemu_tcg();
+    if (svm_inject_exit_quirk)
+        virt_feature_use("qemu_inject_exit");
     caps->pause_loop_hw = (svm_features & SVM_FEAT_PAUSE_FILTER) != 0;
     caps->slice_timer = 0;
     svm_iopm = pages_alloc_zeroed(IOPM_PAGES);

@@ -93,7 +93,7 @@ void svm_vcpu_run(struct vcpu *v, struct vexit *e)
      * in 3-7% of single-threaded boots). A host interrupt already pending
      * when VMRUN sets GIF exits at the first instruction boundary after
      * the delivery, which clears that slot. Cost: one exit per injected
-     * interrupt, only when pvhv runs virtualised.
+     * interrupt, only under QEMU TCG (svm.c, under_qemu_tcg).
      */
     if (svm_inject_exit_quirk &&
         (vmcb->control.eventinj & (EVENT_VALID | EVENT_TYPE_MASK)) == (EVENT_VALID | EVENT_TYPE_INTR)) {

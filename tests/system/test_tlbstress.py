@@ -88,6 +88,9 @@ def test_tlbstress_no_stale_reads(boot, tlb, vms):
     """Every VM done, zero stale reads, the flush counts are consistent."""
     run = tlbstress(boot, tlb, vms)
     check_no_stale(run, tlb, vms)
+    # Every flush IPI injected under QEMU took the workaround's exit.
+    assert "qemu_inject_exit" in run.records[0]["virt_features"], run.context()
+    assert sum(r["inject_exits"] for r in run.kind("hv_vcpu")) > 0, run.context()
     if tlb == "pv":
         check_deferred_flushes_add_up(run)
 
