@@ -102,6 +102,7 @@ static void exception(const struct isr_frame *f)
 static volatile int fixup_vector = -1;
 static volatile uint64_t fixup_skip;
 static volatile int fixup_hit;
+static volatile uint64_t fixup_rip;
 
 void idt_expect_fault(int vector, unsigned insn_len)
 {
@@ -115,6 +116,8 @@ int idt_fault_seen(void)
     fixup_vector = -1;
     return fixup_hit;
 }
+
+uint64_t idt_fault_rip(void) { return fixup_rip; }
 
 /*
  * The fuzzer's catch (task=fuzz): while armed, any exception but NMI, #DF
@@ -169,6 +172,7 @@ void isr_dispatch(struct isr_frame *f)
     if (catch_exception(f))
         return;
     if ((int)f->vector == fixup_vector) {
+        fixup_rip = f->rip;
         f->rip += fixup_skip;
         f->rflags &= ~RFLAGS_TF;    /* an expected single-step #DB: one step */
         fixup_hit = 1;

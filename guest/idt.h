@@ -32,6 +32,8 @@ uint64_t idt_spurious_count(void);
 void idt_expect_fault(int vector, unsigned insn_len);
 /* Disarms it; returns 1 if the fault happened. */
 int idt_fault_seen(void);
+/* Where the caught exception's frame pointed (before the skip). */
+uint64_t idt_fault_rip(void);
 /* task=fuzz's catch-all: arm, store the resume address (a label after
    the tried instruction, written from the same asm block), run it, disarm.
    vector is -1 if nothing was raised; count says how many were. */

@@ -43,6 +43,13 @@
 #define DR6_BS              (1ull << 14)   /* single-step trap */
 #define DR7_GD              (1ull << 13)   /* general detect: cleared by #DB delivery */
 
+/* DR6 as a #DB delivery leaves it: B0-B3 replaced by this cause's, the
+   cause bits set (the active-low ones, BLD and RTM, cleared). */
+static inline uint64_t dr6_after_db(uint64_t dr6, uint64_t cause)
+{
+    return ((dr6 & ~DR6_TRAP_BITS) | DR6_FIXED_1 | cause) ^ (cause & DR6_ACTIVE_LOW);
+}
+
 #define PAGE_SHIFT          12
 
 /* CPUID leaves and bits the hypervisor looks at. */

@@ -64,6 +64,7 @@ static const struct virt_ops svm_ops = {
     .complete_shadowed_hlt = svm_complete_shadowed_hlt,
     .inject_irq = svm_inject_irq,
     .inject_exception = svm_inject_exception,
+    .db_delivered = svm_db_delivered,
     .read_cr = svm_read_cr,
     .request_irq_window = svm_request_irq_window,
     .msr_read = svm_msr_read,

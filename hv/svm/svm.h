@@ -47,6 +47,7 @@ int svm_shadow_active(struct vcpu *v);
 int svm_complete_shadowed_hlt(struct vcpu *v);
 void svm_inject_irq(struct vcpu *v, uint8_t vector);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
+void svm_db_delivered(struct vcpu *v, uint64_t dr6_cause);
 uint64_t svm_read_cr(struct vcpu *v, unsigned n);
 void svm_request_irq_window(struct vcpu *v, int on);
 int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);

@@ -47,12 +47,14 @@ static enum exit_action handle_nothing(struct vcpu *v, struct vexit *e)
 
 static enum exit_action handle_hlt(struct vcpu *v, struct vexit *e)
 {
-    vcpu_skip_insn(v, e);
+    int trapped = vcpu_skip_insn(v, e);
     /* A kick that landed before the HLT makes it return at once. */
 #ifdef PVHV_MUTANT_no_kicked_latch      /* planted bug: make test-mutants */
     __atomic_store_n(&v->se.kicked, 0, __ATOMIC_RELEASE);
 #endif
     if (__atomic_exchange_n(&v->se.kicked, 0, __ATOMIC_ACQ_REL))
+        return ACT_CONTINUE;
+    if (trapped)   /* its single-step #DB is an event: the HLT ends (as in KVM) */
         return ACT_CONTINUE;
     if ((v->regs.rflags & RFLAGS_IF) && vcpu_irq_pending(v))
         return ACT_CONTINUE;
@@ -136,8 +138,8 @@ static enum exit_action handle_invd(struct vcpu *v, struct vexit *e)
    is handed to the guest as it would have arrived. */
 static enum exit_action handle_exception(struct vcpu *v, struct vexit *e)
 {
-    if (e->exc_skip)
-        vcpu_skip_insn(v, e);
+    if (e->exc_skip)   /* ICEBP: its own #DB, no single-step trap after it */
+        v->regs.rip += e->insn_len;
     virt_inject_exception(v, e->exc_vector, e->exc_has_error, e->exc_error);
     return ACT_CONTINUE;
 }

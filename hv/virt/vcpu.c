@@ -4,8 +4,11 @@
  */
 #include "vcpu.h"
 
+#include "irq.h"
+#include "virt.h"
 #include "vm.h"
 #include "../core/percpu.h"
+#include "../core/x86.h"
 
 const char *const vcpu_state_names[VCPU_STATES] = {
     [VCPU_NEW] = "new", [VCPU_RUNNABLE] = "runnable", [VCPU_RUNNING] = "running",
@@ -24,9 +27,20 @@ const char *const exit_reason_names[EXIT_COUNT] = {
     [EXIT_UNKNOWN] = "unknown",
 };
 
-void vcpu_skip_insn(struct vcpu *v, const struct vexit *e)
+/*
+ * An instruction pvhv completed for the guest never reached the CPU's
+ * end-of-instruction check, so the single-step trap it owed (RFLAGS.TF)
+ * is raised here, after it, as the CPU would have. Left to the CPU, the
+ * trap came one instruction late, after the next one.
+ */
+int vcpu_skip_insn(struct vcpu *v, const struct vexit *e)
 {
     v->regs.rip += e->insn_len;
+    if (!(v->regs.rflags & RFLAGS_TF))
+        return 0;
+    virt->db_delivered(v, DR6_BS);
+    virt_inject_exception(v, X86_EXC_DB, 0, 0);
+    return 1;
 }
 
 #define GPR_COUNT 16

@@ -91,7 +91,9 @@ extern const char *const vcpu_state_names[VCPU_STATES];
 void vcpu_dump(struct vcpu *v, void (*out)(const char *fmt, ...));
 /* The panic dump's hook: the vCPU this pCPU runs, or a line saying none. */
 void vcpu_dump_current(void (*out)(const char *fmt, ...));
-void vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
+/* RIP past the exiting instruction; returns 1 if that raised the guest's
+   single-step trap (a #DB now being injected). */
+int vcpu_skip_insn(struct vcpu *v, const struct vexit *e);
 /* General register n (0..15) in the SDM's numbering (RAX, RCX, RDX, RBX,
    RSP, RBP, RSI, RDI, R8..R15), as an instruction's ModRM/REX names it. */
 uint64_t vcpu_gpr(struct vcpu *v, unsigned n);

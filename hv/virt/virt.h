@@ -87,6 +87,9 @@ struct virt_ops {
        architectural rules (no error code in real mode) once. */
     void (*inject_exception)(struct vcpu *v, uint8_t vector, int has_error,
                              uint32_t error);
+    /* What delivering a #DB with this DR6 cause does to the guest's debug
+       registers (DR6 set, DR7.GD cleared), for one pvhv injects itself. */
+    void (*db_delivered)(struct vcpu *v, uint64_t dr6_cause);
     /* The guest's own view of CR0 or CR4 (n = 0 or 4), without the bits
        the hardware forces. */
     uint64_t (*read_cr)(struct vcpu *v, unsigned n);

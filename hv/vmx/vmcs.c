@@ -187,6 +187,18 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_
     vx->entry_insn_len = 0;
 }
 
+/* The guest's DR6 is the CPU's while its vCPU is loaded (vmx_load.c).
+   Delivering a #DB clears DR7.GD; pvhv does not count on the injection
+   that reflects one to do so (SVM under Bochs does not). */
+void vmx_db_delivered(struct vcpu *v, uint64_t dr6_cause)
+{
+    (void)v;
+    write_dr6(dr6_after_db(read_dr6(), dr6_cause));
+    uint64_t dr7 = vmread(VMCS_GUEST_DR7);
+    if (dr7 & DR7_GD)
+        vmwrite(VMCS_GUEST_DR7, dr7 & ~DR7_GD);
+}
+
 void vmx_request_irq_window(struct vcpu *v, int on)
 {
     struct vmx_vcpu *vx = v->arch;

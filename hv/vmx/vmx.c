@@ -115,6 +115,7 @@ static const struct virt_ops vmx_ops = {
     .irq_window_open = vmx_irq_window_open,
     .inject_irq = vmx_inject_irq,
     .inject_exception = vmx_inject_exception,
+    .db_delivered = vmx_db_delivered,
     .read_cr = vmx_read_cr,
     .request_irq_window = vmx_request_irq_window,
     .msr_read = vmx_msr_read,

@@ -112,6 +112,7 @@ void vmx_set_start(struct vcpu *v, const struct vcpu_start *s);
 int vmx_irq_window_open(struct vcpu *v);
 void vmx_inject_irq(struct vcpu *v, uint8_t vector);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
+void vmx_db_delivered(struct vcpu *v, uint64_t dr6_cause);
 void vmx_cr_access(struct vcpu *v, struct vexit *e);   /* VMCS current */
 uint64_t vmx_read_cr(struct vcpu *v, unsigned n);
 void vmx_request_irq_window(struct vcpu *v, int on);

@@ -100,7 +100,7 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
 
     if (cr == 8 && CR_QUAL_TYPE(q) == CR_ACCESS_MOV_FROM) {
         vcpu_set_gpr(v, CR_QUAL_GPR(q), vx->cr8);
-        v->regs.rip += e->insn_len;
+        vcpu_skip_insn(v, e);
         return;
     }
     if (cr == 8 && CR_QUAL_TYPE(q) == CR_ACCESS_MOV_TO) {
@@ -110,7 +110,7 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
             return;
         }
         vx->cr8 = val;
-        v->regs.rip += e->insn_len;
+        vcpu_skip_insn(v, e);
         return;
     }
     if (CR_QUAL_TYPE(q) != CR_ACCESS_MOV_TO || (cr != 0 && cr != 4)) {
@@ -124,5 +124,5 @@ void vmx_cr_access(struct vcpu *v, struct vexit *e)
     if (gp)
         virt_inject_exception(v, EXC_GP, 1, 0);
     else
-        v->regs.rip += e->insn_len;
+        vcpu_skip_insn(v, e);
 }

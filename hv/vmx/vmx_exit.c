@@ -151,15 +151,8 @@ static void translate_exception(struct vexit *e, uint64_t qual)
     e->exc_has_error = (info & INTR_INFO_ERROR_VALID) != 0;
     if (e->exc_has_error)
         e->exc_error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
-    if (vec == X86_EXC_DB) {
-        write_dr6(((read_dr6() & ~DR6_TRAP_BITS) | DR6_FIXED_1 | qual) ^
-                  (qual & DR6_ACTIVE_LOW));
-        /* Delivering a #DB clears DR7.GD; pvhv does not count on the
-           injection that reflects it to do so (SVM under Bochs does not). */
-        uint64_t dr7 = vmread(VMCS_GUEST_DR7);
-        if (dr7 & DR7_GD)
-            vmwrite(VMCS_GUEST_DR7, dr7 & ~DR7_GD);
-    }
+    if (vec == X86_EXC_DB)
+        vmx_db_delivered(0, qual);
 }
 
 static void translate_exit(uint32_t reason, struct vexit *e)
