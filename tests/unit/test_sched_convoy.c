@@ -27,7 +27,7 @@
 #define CS_STEPS    10                /* 30 us */
 #define THINK_STEPS 20                /* 60 us */
 #define SPIN_STEPS  1533              /* 4.6 ms */
-#define CPUS        4
+#define CPUS        4                 /* the bench's shape; test_scale_* sets more */
 #define VCPUS       4
 
 enum gstate { G_THINK, G_SPIN, G_HALTED, G_CS };
@@ -47,6 +47,7 @@ struct glock {
 static struct gvcpu gv[MAX_ENT];
 static struct glock locks[SCHED_MAX_GROUPS];
 static uint64_t acq[SCHED_MAX_GROUPS];
+static uint64_t vm_ran[SCHED_MAX_GROUPS];    /* steps each VM's vCPUs ran */
 static uint64_t halts, kicks;
 static unsigned vm_of(struct sched_entity *e) { return e->group->slot; }
 static uint64_t preempted_in[4], spin_steps, run_steps;
@@ -79,7 +80,8 @@ struct conv_cpu {
     struct sched_entity *cur;
     uint64_t deadline;
 };
-static struct conv_cpu cc[CPUS];
+static struct conv_cpu cc[SCHED_MAX_CPUS];
+static unsigned ncpus = CPUS, nvcpus = VCPUS;
 
 
 static void take_ticket(struct gvcpu *g, struct glock *l)
@@ -181,7 +183,7 @@ static void conv_step(uint64_t t)
             cur_cpu = 0;
             sched_start(&ents[i]);
         }
-    for (unsigned c = 0; c < CPUS; c++) {
+    for (unsigned c = 0; c < ncpus; c++) {
         struct conv_cpu *s = &cc[c];
         struct sched_cpu *scpu = &sched_cpus[c];
         cur_cpu = c;
@@ -210,6 +212,7 @@ static void conv_step(uint64_t t)
             s->deadline = sched_tick_deadline(scpu);
         }
         run_steps++;
+        vm_ran[vm_of(s->cur)]++;
         spin_steps += gv[slot(s->cur)].st == G_SPIN;
         if (gv[slot(s->cur)].st == G_SPIN)
             classify_spin(s->cur);
@@ -222,6 +225,7 @@ static void conv_step(uint64_t t)
 struct conv_result {
     double per_vm[SCHED_MAX_GROUPS];  /* acquisitions per simulated second */
     double mean, jain;
+    double ran_jain;                  /* over the VMs' run time */
     uint64_t halts, kicks;
 };
 
@@ -235,7 +239,7 @@ static struct conv_result conv_run(const char *policy, unsigned k, int pv_lock, 
     struct conv_result r;
     memset(&r, 0, sizeof(r));
     sim_no_start = 1;
-    setup_machine(policy, CPUS, k, VCPUS, 1);
+    setup_machine(policy, ncpus, k, nvcpus, 1);
     sim_no_start = 0;
     rng = seed * 0x9e3779b97f4a7c15ull + 1;
     memset(gv, 0, sizeof(gv));
@@ -251,6 +255,7 @@ static struct conv_result conv_run(const char *policy, unsigned k, int pv_lock, 
     for (uint64_t t = 0; t < warm; t++)
         conv_step(t);
     memset(acq, 0, sizeof(acq));
+    memset(vm_ran, 0, sizeof(vm_ran));
     halts = kicks = 0;
     memset(preempted_in, 0, sizeof(preempted_in));
     spin_steps = run_steps = 0;
@@ -266,6 +271,12 @@ static struct conv_result conv_run(const char *policy, unsigned k, int pv_lock, 
     }
     r.mean = sum / k;
     r.jain = sq > 0 ? sum * sum / (k * sq) : 0;
+    sum = sq = 0;
+    for (unsigned g = 0; g < k; g++) {
+        sum += (double)vm_ran[g];
+        sq += (double)vm_ran[g] * (double)vm_ran[g];
+    }
+    r.ran_jain = sq > 0 ? sum * sum / (k * sq) : 0;
     r.halts = halts;
     r.kicks = kicks;
     return r;
@@ -336,11 +347,41 @@ static void test_cfs_ticket_still_collapses(void **state)
     }
 }
 
+/* Issue 12 item 7 at the suite's 16-pCPU shape, 4 VMs x 16 vCPUs (4x):
+   cfs and rr give the VMs equal CPU time whatever their lock does (Jain
+   over the VMs' run time >= 0.99). The VMs' acquisitions may still differ
+   at equal time (plain ticket under cfs: Jain 0.89 and 0.94 here,
+   printed), as in the deterministic TCG runs of README "Fairness at 16
+   pCPUs x 4x": fixed per-pCPU queues fix which of a VM's vCPUs run
+   together. */
+static void test_scale_16_pcpus_4x_equal_cpu_time(void **state)
+{
+    (void)state;
+    const char *policies[] = { "cfs", "rr" };
+    ncpus = 16;
+    nvcpus = 16;
+    for (unsigned p = 0; p < 2; p++) {
+        for (int pvl = 0; pvl <= 1; pvl++) {
+            for (uint64_t seed = 1; seed <= 2; seed++) {
+                struct conv_result r = conv_run(policies[p], 4, pvl, 300, seed);
+                printf("  16 pCPUs %s %s seed %lu: run-time Jain %.3f,", policies[p],
+                       pvl ? "pvticket" : "ticket", (unsigned long)seed, r.ran_jain);
+                show("", 4, &r, 0);
+                assert_true(r.ran_jain >= 0.99);
+                assert_true(r.mean > 0);
+            }
+        }
+    }
+    ncpus = CPUS;
+    nvcpus = VCPUS;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfs_pvticket_no_convoy),
         cmocka_unit_test(test_cfs_ticket_still_collapses),
+        cmocka_unit_test(test_scale_16_pcpus_4x_equal_cpu_time),
     };
     return cmocka_run_group_tests(tests, setup_one_x, 0);
 }
