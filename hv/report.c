@@ -257,6 +257,7 @@ static void sched_record(void)
     json_u64(&j, "gang_switches", sched_stats.gang_switches);
     json_u64(&j, "cross_vm_overlaps", sched_stats.cross_vm_overlaps);
     json_u64(&j, "wakeup_preemptions", sched_stats.wakeup_preemptions);
+    json_u64(&j, "kick_swaps", sched_stats.kick_swaps);
     json_u64(&j, "balance_pulls", sched_stats.balance_pulls);
     json_u64(&j, "idle_pulls", sched_stats.idle_pulls);
     json_u64(&j, "boosts_limited", sched_stats.boosts_limited);

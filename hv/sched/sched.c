@@ -301,8 +301,7 @@ static void make_runnable(struct sched_entity *e, int front)
     wake_idle_pcpu();
 }
 
-/* With the lock of the queue e is in or is going to: may a wake-up put e
-   at the front? (rr: only a vCPU that has not run more than the mean.) */
+/* With e's queue's lock: may a wake-up put e at the front? (rr.c) */
 static int may_boost(const struct sched_entity *e)
 {
     return !policy->may_boost || policy->may_boost(e);
@@ -316,14 +315,19 @@ static void to_front(struct sched_entity *e)
 }
 
 /* e is WAKING and ours: queue it where the policy wants it (or end it if
-   its VM finished meanwhile). Takes only the target queue's lock. */
+   its VM finished meanwhile; rr: kick swaps). Only the target queue's lock. */
 static void wake_claimed(struct sched_entity *e, int front)
 {
     unsigned q = policy->per_cpu_queues ? policy->select_rq(e) : 0;
     e->wake_rq = (int)q;
     uint64_t f = lock_rq(q);
+    int swap;
     if (__atomic_load_n(&e->group->finished, __ATOMIC_SEQ_CST)) {
         set_state(e, VCPU_DONE);
+    } else if (front && e->wake_kick && policy->kick_swap && !any_idle_pcpu() &&
+               (swap = policy->kick_swap(e)) >= 0) {   /* rr: take the kicker's pCPU */
+        make_runnable(e, 1);
+        sched_force_resched(&sched_cpus[swap]);
     } else {
         front = front && may_boost(e) && sched_boost_take(e);
         make_runnable(e, front);

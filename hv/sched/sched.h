@@ -144,6 +144,10 @@ struct sched_policy {
        woken or interrupted, go to the front (boost=on)? Without it,
        always. */
     int (*may_boost)(const struct sched_entity *e);
+    /* Optional, with that lock held: e was woken by a pv kick and may go to
+       the front; the pCPU whose vCPU gives way to it (then rescheduled),
+       or -1 for the usual boost. */
+    int (*kick_swap)(struct sched_entity *e);
 };
 
 extern const struct sched_policy sched_rr;
@@ -155,6 +159,7 @@ struct sched_stats {
     uint64_t gang_switches;     /* gang: turns handed from one VM to the next */
     uint64_t cross_vm_overlaps; /* times a vCPU started while another VM's ran */
     uint64_t wakeup_preemptions; /* cfs: a woken vCPU preempted a running one */
+    uint64_t kick_swaps;         /* rr: a kicked vCPU took its kicker's pCPU */
     uint64_t balance_pulls;     /* cfs: vCPUs moved by the periodic balance */
     uint64_t idle_pulls;        /* cfs: vCPUs pulled by an idle pCPU */
     uint64_t boosts_limited;    /* wake-ups denied a boost by the rate limit */
