@@ -70,6 +70,13 @@ static enum exit_action handle_pause(struct vcpu *v, struct vexit *e)
 {
     vcpu_skip_insn(v, e);
     v->stats.pause_exits++;
+    /* The guest's PAUSE, run by the host: a hyperthread sibling gets the
+       core as it would have, and single-threaded QEMU hands its thread to
+       the next pCPU; without it a pCPU whose guest PAUSE-exits without
+       end kept the thread until the next timer deadline, and another pCPU
+       that arms its slice timer before each entry never entered
+       (README Known defects). */
+    cpu_relax();
     if (!virt_settings.ple)
         return ACT_CONTINUE;
     if (!virt_settings.ple_hw) {
