@@ -110,18 +110,13 @@ static void choose_features(uint32_t offered)
 
 static int under_qemu_tcg(void)
 {
-    uint32_t a, b, c, d;
-    char sig[13];
+    uint32_t a, r[3];
 
-    cpuid(CPUID_FEATURES, 0, &a, &b, &c, &d);
-    if (!(c & CPUID_1_ECX_HYPERVISOR))
+    cpuid(CPUID_FEATURES, 0, &a, &r[0], &r[1], &r[2]);
+    if (!(r[1] & CPUID_1_ECX_HYPERVISOR))
         return 0;
-    cpuid(CPUID_HV_SIGNATURE, 0, &a, &b, &c, &d);
-    memcpy(sig, &b, 4);
-    memcpy(sig + 4, &c, 4);
-    memcpy(sig + 8, &d, 4);
-    sig[12] = '\0';
-    return !strcmp(sig, QEMU_TCG_SIGNATURE);
+    cpuid(CPUID_HV_SIGNATURE, 0, &a, &r[0], &r[1], &r[2]);   /* EBX, ECX, EDX */
+    return !memcmp(r, QEMU_TCG_SIGNATURE, sizeof(r));
 }
 
 const char *svm_check_settings(char *value, unsigned vlen, char *err, unsigned errlen)

@@ -48,6 +48,8 @@ int svm_complete_shadowed_hlt(struct vcpu *v);
 void svm_inject_irq(struct vcpu *v, uint8_t vector);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_t error);
 void svm_db_delivered(struct vcpu *v, uint64_t dr6_cause);
+/* What a #DB delivery does to DR7 (GD cleared), for a reflected one too. */
+void svm_clear_dr7_gd(struct svm_vcpu *sv);
 uint64_t svm_read_cr(struct vcpu *v, unsigned n);
 void svm_request_irq_window(struct vcpu *v, int on);
 int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);

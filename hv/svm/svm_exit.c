@@ -231,10 +231,7 @@ void svm_translate_exit(struct vcpu *v, struct vexit *e)
         /* Delivering a #DB clears DR7.GD; the injection that reflects it
            does not (Bochs' AMD models: a general-detect #DB came back on
            every MOV DR after it), so it is cleared here, as KVM does. */
-        if (vmcb->save.dr7 & DR7_GD) {
-            vmcb->save.dr7 &= ~DR7_GD;
-            svm_mark_dirty(v->arch, VMCB_CLEAN_DRX);
-        }
+        svm_clear_dr7_gd(v->arch);
         /* fall through */
     case SVM_EXIT_EXCP_BASE + X86_EXC_AC:
         e->reason = EXIT_EXCEPTION;

@@ -173,12 +173,20 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, int has_error, uint32_
     vmcb->control.eventinj = ev;
 }
 
+void svm_clear_dr7_gd(struct svm_vcpu *sv)
+{
+    if (sv->vmcb->save.dr7 & DR7_GD) {
+        sv->vmcb->save.dr7 &= ~DR7_GD;
+        svm_mark_dirty(sv, VMCB_CLEAN_DRX);
+    }
+}
+
 void svm_db_delivered(struct vcpu *v, uint64_t dr6_cause)
 {
     struct svm_vcpu *sv = v->arch;
     sv->vmcb->save.dr6 = dr6_after_db(sv->vmcb->save.dr6, dr6_cause);
-    sv->vmcb->save.dr7 &= ~DR7_GD;
     svm_mark_dirty(sv, VMCB_CLEAN_DRX);
+    svm_clear_dr7_gd(sv);
 }
 
 /*
