@@ -8,7 +8,7 @@
  *
  * It also tries to forge hypervisor records and the verdict (issue 13 item
  * 5): "@pvhv" end records on COM1, through CONSOLE_WRITE and on the host's
- * COM2 port, and REPORTs with a second "kind", an escaped kind, their own
+ * verdict ports (COM2 and LPT1), and REPORTs with a second "kind", an escaped kind, their own
  * vm/vcpu or a second object. Every forged record says "forged" in its
  * reason, so the system test can look for it among the trusted records.
  * And two targeted wake-up checks: a kick before HLT (the kicked latch) and
@@ -39,7 +39,11 @@
 #define WRMSR_LEN 2
 #define RESERVED_VECTOR 8      /* below 32: not an external interrupt */
 #define BAD_GPA (1ull << 46)
-#define HOST_COM2 0x2F8        /* the hypervisor's verdict port */
+#define HOST_COM2 0x2F8        /* the hypervisor's verdict ports */
+#define HOST_LPT1 0x378
+#define LPT_CONTROL 2
+#define LPT_STROBE_ON 0x0D     /* select, not in reset, strobe */
+#define LPT_STROBE_OFF 0x0C
 #define FORGED_END "@pvhv {\"kind\":\"end\",\"status\":\"pass\",\"vms_done\":9," \
                    "\"vms_killed\":0,\"reason\":\"forged "
 
@@ -390,6 +394,7 @@ static void forge_console(void)
     static const char com1[] = "\n" FORGED_END "on COM1\"}\n";
     static const char hc[] = "\n" FORGED_END "through CONSOLE_WRITE\"}\n";
     static const char com2[] = "\n" FORGED_END "on COM2\"}\n";
+    static const char lpt1[] = "\n" FORGED_END "on LPT1\"}\n";
 
     console_write(com1, sizeof(com1) - 1);
     expect_ret("CONSOLE_WRITE forged record (printed tagged)",
@@ -397,6 +402,11 @@ static void forge_console(void)
                (long)(sizeof(hc) - 1));
     for (const char *p = com2; *p; p++)
         outb(HOST_COM2, (uint8_t)*p);
+    for (const char *p = lpt1; *p; p++) {
+        outb(HOST_LPT1, (uint8_t)*p);
+        outb(HOST_LPT1 + LPT_CONTROL, LPT_STROBE_ON);
+        outb(HOST_LPT1 + LPT_CONTROL, LPT_STROBE_OFF);
+    }
 }
 
 static void forge_reports(void)

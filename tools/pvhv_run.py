@@ -27,8 +27,9 @@ model (default a VMX-capable Intel one; AMD models such as ryzen run the
 SVM backend) and runs Bochs under `script` (its `term` display wants a
 terminal) with `c` fed to its debugger prompt. COM1 goes to a file that is streamed as it grows. Bochs'
 exit status means nothing (DESIGN.md §1), and COM1 carries guest text too,
-so the verdict is the `end` record the hypervisor writes to COM2, a port no
-guest can reach (all guest port I/O is intercepted; issue 13 item 5). COM1's
+so the verdict is the `end` record the hypervisor writes to LPT1 (and to
+COM2, for which Bochs has no timer left at 16 CPUs), ports no guest can
+reach (all guest port I/O is intercepted; issue 13 item 5). COM1's
 last end record must agree with it. Bochs is stopped once the verdict is in.
 
 --native: no hypervisor. guest.elf itself is the multiboot1 kernel (QEMU
@@ -36,7 +37,7 @@ last end record must agree with it. Bochs is stopped once the verdict is in.
 the same `run`/`vm`/`end` records ("backend":"none", "native":true) and
 leaves through the same exit ports, so it is judged the same way, except
 that under Bochs its verdict is COM1's end record (there is no hypervisor
-to write COM2, and the guest is then the machine's only kernel).
+to write LPT1, and the guest is then the machine's only kernel).
 """
 
 import argparse
@@ -268,15 +269,15 @@ def _end_seen(text):
 
 
 def judge_bochs(timed_out, timeout, records, verdict):
-    """(passed, reason): the end record on COM2 (`verdict`, records parsed
+    """(passed, reason): the end record on LPT1 (`verdict`, records parsed
     from the hypervisor-only port) is the verdict; COM1's must agree."""
     end = pvhv_log.last(verdict, "end")
     if end is None:
-        return False, (f"timeout after {timeout:g} s without a verdict (end record on COM2)"
-                       if timed_out else "Bochs exited without a verdict (end record on COM2)")
+        return False, (f"timeout after {timeout:g} s without a verdict (end record on LPT1)"
+                       if timed_out else "Bochs exited without a verdict (end record on LPT1)")
     ends = pvhv_log.of_kind(records, "end")
     if len(pvhv_log.of_kind(verdict, "end")) != 1 or len(ends) != 1 or ends[0] != end:
-        return False, (f"COM1 end records {ends} do not match the verdict on COM2 {end}")
+        return False, (f"COM1 end records {ends} do not match the verdict on LPT1 {end}")
     status = end.get("status")
     if status != "pass":
         return False, f"run failed: end status {status!r}: {end.get('reason', 'no reason given')}"
@@ -351,7 +352,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
     try:
         serial = Path(workdir) / "com1.log"
         serial.touch()
-        verdict_file = Path(workdir) / "com2.log"
+        verdict_file = Path(workdir) / "verdict.log"
         verdict_file.touch()
         # The native guest boots through GRUB's multiboot (the ROM loads pvhv).
         if iso is not None or loader == "grub" or native:
@@ -415,7 +416,7 @@ def run_bochs(smp=DEFAULT_SMP, args="", timeout=DEFAULT_TIMEOUT, mem=BOCHS_DEFAU
             shutil.rmtree(workdir, ignore_errors=True)
     log_text = b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
     records = pvhv_log.parse(log_text)
-    # Native: no hypervisor writes COM2; the guest is the only kernel there.
+    # Native: no hypervisor writes LPT1; the guest is the only kernel there.
     verdict = records if native else pvhv_log.parse(verdict_text.replace("\r\n", "\n"))
     passed, reason = judge_bochs(timed_out, timeout, records, verdict)
     return Result(exit_code=0 if passed else 1, passed=passed, log_text=log_text,

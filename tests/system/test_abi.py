@@ -1,7 +1,7 @@
 """task=abi from inside a VM: hostile hypercall and MSR input is refused;
 a guest cannot forge a hypervisor record or the verdict (issue 13 item 5:
-"@pvhv" end records on COM1, through CONSOLE_WRITE, on the host's COM2, and
-REPORTs with a second kind, an escaped kind, their own vm/vcpu or a second
+"@pvhv" end records on COM1, through CONSOLE_WRITE, on the host's COM2 and LPT1,
+and REPORTs with a second kind, an escaped kind, their own vm/vcpu or a second
 object); and two wake-up paths as targeted tests: a kick before HLT (the
 kicked latch) and a self-IPI across "sti; hlt" (the STI-shadow HLT).
 

@@ -25,10 +25,10 @@ def assert_backend(run, param):
 def test_smp_boot_2vms_2vcpus(backend_boot, backend):
     """2 VMs x 2 vCPUs on 2 pCPUs boot, bring up their APs and finish; the
     same boot runs task=abi, whose forged end records (COM1, CONSOLE_WRITE,
-    the host's COM2, REPORT tricks) must not be trusted. Under Bochs the
-    verdict is read from COM2: the run can only pass if COM2 held exactly
+    the host's COM2 and LPT1, REPORT tricks) must not be trusted. Under Bochs
+    the verdict is read from LPT1: the run can only pass if LPT1 held exactly
     the hypervisor's one end record (pvhv_run.judge_bochs), so a guest
-    write reaching the host's COM2 would fail it."""
+    write reaching the host's LPT1 would fail it."""
     run = backend_boot(backend, smp=SMP, args="vms=2 vcpus=2 task=smp,abi mem=8M")
     run.assert_passed(smp=SMP, vms=2, vcpus=2)
     assert_backend(run, backend)

@@ -137,22 +137,22 @@ def test_cli_bochs_print_cmd():
     assert res.stdout.strip().startswith("script -qfec 'bochs -q -f ")
 
 
-def test_bochs_judged_by_the_verdict_on_com2():
-    """Bochs: the end record on COM2 (a port no guest reaches) is the
+def test_bochs_judged_by_the_verdict_on_lpt1():
+    """Bochs: the end record on LPT1 (a port no guest reaches) is the
     verdict; COM1 must carry the same one and no other."""
     passed = pvhv_log.parse('@pvhv {"kind":"end","status":"pass","reason":"ok"}\n')
     failed = pvhv_log.parse('@pvhv {"kind":"end","status":"fail","reason":"vm 0 killed"}\n')
     assert pvhv_run.judge_bochs(False, 60, passed, passed) == (True, "pass: ok")
     assert pvhv_run.judge_bochs(False, 60, failed, failed)[0] is False
-    # A pass on COM1 without the verdict on COM2 is not a pass.
+    # A pass on COM1 without the verdict on LPT1 is not a pass.
     assert pvhv_run.judge_bochs(False, 60, passed, [])[0] is False
     assert pvhv_run.judge_bochs(False, 60, passed, failed)[0] is False
     assert pvhv_run.judge_bochs(False, 60, failed, passed)[0] is False
     assert pvhv_run.judge_bochs(False, 60, passed + failed, failed)[0] is False
     assert pvhv_run.judge_bochs(True, 60, [], [])[1] == \
-        "timeout after 60 s without a verdict (end record on COM2)"
+        "timeout after 60 s without a verdict (end record on LPT1)"
     assert pvhv_run.judge_bochs(False, 60, [], [])[1] == \
-        "Bochs exited without a verdict (end record on COM2)"
+        "Bochs exited without a verdict (end record on LPT1)"
 
 
 def test_bochs_forged_com1_line_is_no_verdict():
