@@ -245,7 +245,7 @@ clean:
 # bench-tcg, bench-tcg-quick are QEMU TCG sweeps (functional, not faithful).
 # BENCH_ARGS adds options, e.g. BENCH_ARGS='--jobs 1 --out results/mine'.
 BENCH_ARGS ?=
-.PHONY: bench bench-quick bench-large bench-sched bench-tlb bench-tcg bench-tcg-quick
+.PHONY: bench bench-quick bench-large bench-scale bench-sched bench-tlb bench-tcg bench-tcg-quick
 
 bench: deps all
 	$(PY) tools/bench.py tools/bench/default.matrix $(BENCH_ARGS)
@@ -255,6 +255,9 @@ bench-quick: deps all
 
 bench-large: deps all
 	$(PY) tools/bench.py tools/bench/large.matrix $(BENCH_ARGS)
+
+bench-scale: deps all
+	$(PY) tools/bench.py tools/bench/scale.matrix $(BENCH_ARGS)
 
 bench-sched: deps all
 	$(PY) tools/bench.py tools/bench/sched.matrix $(BENCH_ARGS)
