@@ -16,6 +16,8 @@
  */
 #include "tasks.h"
 
+#include "abi_forge.h"
+
 #include "arch.h"
 #include "console.h"
 #include "cpu.h"
@@ -39,13 +41,6 @@
 #define WRMSR_LEN 2
 #define RESERVED_VECTOR 8      /* below 32: not an external interrupt */
 #define BAD_GPA (1ull << 46)
-#define HOST_COM2 0x2F8        /* the hypervisor's verdict ports */
-#define HOST_LPT1 0x378
-#define LPT_CONTROL 2
-#define LPT_STROBE_ON 0x0D     /* select, not in reset, strobe */
-#define LPT_STROBE_OFF 0x0C
-#define FORGED_END "@pvhv {\"kind\":\"end\",\"status\":\"pass\",\"vms_done\":9," \
-                   "\"vms_killed\":0,\"reason\":\"forged "
 
 static unsigned checks, failures;
 static struct pv_steal_time probe_area __attribute__((aligned(PV_STEAL_TIME_ALIGN)));
@@ -393,20 +388,12 @@ static void forge_console(void)
 {
     static const char com1[] = "\n" FORGED_END "on COM1\"}\n";
     static const char hc[] = "\n" FORGED_END "through CONSOLE_WRITE\"}\n";
-    static const char com2[] = "\n" FORGED_END "on COM2\"}\n";
-    static const char lpt1[] = "\n" FORGED_END "on LPT1\"}\n";
 
     console_write(com1, sizeof(com1) - 1);
     expect_ret("CONSOLE_WRITE forged record (printed tagged)",
                hypercall4(PV_HC_CONSOLE_WRITE, (uint64_t)(uintptr_t)hc, sizeof(hc) - 1, 0, 0),
                (long)(sizeof(hc) - 1));
-    for (const char *p = com2; *p; p++)
-        outb(HOST_COM2, (uint8_t)*p);
-    for (const char *p = lpt1; *p; p++) {
-        outb(HOST_LPT1, (uint8_t)*p);
-        outb(HOST_LPT1 + LPT_CONTROL, LPT_STROBE_ON);
-        outb(HOST_LPT1 + LPT_CONTROL, LPT_STROBE_OFF);
-    }
+    abi_forge_verdict_ports();
 }
 
 static void forge_reports(void)
