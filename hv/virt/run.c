@@ -183,11 +183,14 @@ static void idle(struct percpu *cpu)
         sched_idle_exit(scpu);
         irq_enable();
         console_print_some();
-    } else {
-        lapic_timer_oneshot_us(IDLE_TICK_US);  /* the BSP watches the timeout */
-        safe_halt();
-        sched_idle_exit(scpu);
+        cpu->idle_cycles += rdtsc() - t0;
+        if (cpu->index == 0)
+            hooks->bsp_tick();
+        return;
     }
+    lapic_timer_oneshot_us(IDLE_TICK_US);  /* the BSP watches the timeout */
+    safe_halt();
+    sched_idle_exit(scpu);
     cpu->idle_cycles += rdtsc() - t0;
     if (cpu->index == 0)
         hooks->bsp_tick();
