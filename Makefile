@@ -50,7 +50,6 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 # Hypervisor sources a unit test links besides libpv.
 UNIT_EXTRA_test_cfg   := hv/cfg.c hv/cfg_values.c
 UNIT_EXTRA_test_frame := hv/mm/frame.c
-UNIT_EXTRA_test_console := hv/core/console.c
 UNIT_EXTRA_test_steal := hv/pv/steal.c
 UNIT_EXTRA_test_tlb_hv := hv/pv/tlb_hv.c
 UNIT_EXTRA_test_cfg_table := hv/cfg.c hv/cfg_values.c

@@ -504,9 +504,6 @@ static enum guest_fail_code abi_run(unsigned cpu)
     int n = pv_snprintf(json, sizeof(json), "{\"kind\":\"end\",\"status\":\"pass\"}");
     expect_ret("REPORT reserved kind",
                hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)json, (uint64_t)n, 0, 0), -PV_EPERM);
-    n = pv_snprintf(json, sizeof(json), "{\"kind\":\"console\",\"queued\":0}");
-    expect_ret("REPORT reserved kind console",
-               hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)json, (uint64_t)n, 0, 0), -PV_EPERM);
     expect_ret("REPORT too long",
                hypercall4(PV_HC_REPORT, (uint64_t)(uintptr_t)json, PV_REPORT_MAX, 0, 0), -PV_E2BIG);
     expect_ret("SCHED_YIELD bad APIC ID", hypercall4(PV_HC_SCHED_YIELD, 4096, 0, 0, 0), -PV_EINVAL);

@@ -35,8 +35,6 @@
 
 extern uint8_t __image_start[], __image_end[];
 
-#define CONSOLE_RING_PAGES 256   /* 1 MiB; a 16-pCPU 4x run prints about 100 KiB */
-
 static struct boot_info bi;
 static struct cfg cfg;
 
@@ -117,20 +115,6 @@ static void build_vms(void)
         report_error(key, 0, err);
         power_finish(0, "could not build the VMs");
     }
-}
-
-/* Output while VMs run waits in a ring (core/console.c). After the VMs,
-   so it never takes memory a configuration needed; without it the run
-   prints at once, as it would have anyway. */
-static void start_console_ring(void)
-{
-    uint64_t pa = frame_alloc_contig(CONSOLE_RING_PAGES, FRAME_SIZE);
-    if (!pa) {
-        hv_printf("pvhv: no %u free pages for the console ring; guest output is printed "
-                  "at once, on the pCPU that runs the vCPU\n", CONSOLE_RING_PAGES);
-        return;
-    }
-    console_defer_begin((void *)(uintptr_t)pa, CONSOLE_RING_PAGES * FRAME_SIZE);
 }
 
 void hv_main(uint32_t magic, uint64_t info)
@@ -220,7 +204,6 @@ void hv_main(uint32_t magic, uint64_t info)
     build_vms();
     if (trace_init(&cfg))
         fail("trace_events", 0, "not enough free memory for the trace buffers");
-    start_console_ring();
     smp_release();
     run_loop();
 }

@@ -266,23 +266,6 @@ static void sched_record(void)
     json_emit(&j);
 }
 
-/* After console_defer_end: every queued byte has been printed. */
-static void console_record(void)
-{
-    struct console_stats st;
-    struct json j;
-
-    console_get_stats(&st);
-    json_begin(&j, "console");
-    json_u64(&j, "ring_bytes", st.ring_bytes);
-    json_u64(&j, "queued", st.queued);
-    json_u64(&j, "printed", st.printed);
-    json_u64(&j, "idle_printed", st.idle_printed);
-    json_u64(&j, "max_queued", st.max_queued);
-    json_u64(&j, "full_waits", st.full_waits);
-    json_emit(&j);
-}
-
 static void human_tables(void)
 {
     hv_printf("\n== pvhv: hypervisor statistics (times in ms) ==\n");
@@ -324,8 +307,6 @@ void report_and_finish(void)
     for (unsigned i = 1; i < nr_pcpus; i++)
         while (__atomic_load_n(&percpus[i].online, __ATOMIC_ACQUIRE) != 2 && rdtsc() < deadline)
             cpu_relax();
-    console_defer_end();
-    console_record();
     human_tables();
     trace_report();
     for (unsigned i = 0; i < nr_vms; i++)

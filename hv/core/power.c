@@ -26,7 +26,6 @@ void power_finish(int pass, const char *reason)
     if (__atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
         for (;;)
             __asm__ volatile("cli; hlt");
-    console_defer_end();    /* whatever is still queued comes before the end */
 
     struct json j;
     json_begin(&j, "end");
@@ -36,7 +35,7 @@ void power_finish(int pass, const char *reason)
     json_str(&j, "reason", reason);
     json_emit(&j);
     serial_drain();
-    /* The same record again on COM2 and LPT1, channels guests cannot write. */
+    /* The same record again on COM2, the channel guests cannot write. */
     serial_verdict(JSON_PREFIX, sizeof(JSON_PREFIX) - 1);
     serial_verdict(j.buf, strlen(j.buf));
     serial_verdict("\n", 1);

@@ -1,9 +1,9 @@
 /*
- * COM1 driver (console.c does the locking and the ring). Output is polled
- * (no interrupts) so it works from any context, including exception
- * handlers before the IDT is fully set up. COM2 carries only the verdict
- * (the end record): guests reach no host port (all guest port I/O is
- * intercepted), so a verdict read from COM2 is one no guest can have written (issue 13 item 5; Bochs, whose exit
+ * COM1 driver and the locked console. Output is polled (no interrupts) so it
+ * works from any context, including exception handlers before the IDT is
+ * fully set up. COM2 carries only the verdict (the end record): guests reach
+ * no host port (all guest port I/O is intercepted), so a verdict read from
+ * COM2 is one no guest can have written (issue 13 item 5; Bochs, whose exit
  * status means nothing, is judged by it). The verdict also goes out on the
  * first parallel port, which guests cannot reach either: Bochs 2.7 has room
  * for 64 timers, each CPU takes 3 and each serial port 3, so at 16 CPUs
@@ -12,7 +12,11 @@
  */
 #include "console.h"
 
+#include "fmt.h"
+#include "spinlock.h"
 #include "x86.h"
+
+#include <stdarg.h>
 
 #define COM1            0x3F8
 #define COM2            0x2F8
@@ -38,6 +42,9 @@
 #define LPT_CTRL_STROBE 0x01   /* 0 -> 1 latches the data byte */
 #define LPT_CTRL_INIT   0x04   /* not in reset (active low) */
 #define LPT_CTRL_SELECT 0x08
+#define HV_PRINTF_MAX   4608   /* a full @pvhv record plus its prefix */
+
+static spinlock_t console_lock = SPINLOCK_INIT;
 
 static void uart_init(uint16_t port)
 {
@@ -94,6 +101,20 @@ void console_write_unlocked(const char *s, size_t len)
     }
 }
 
+void console_write(const char *s, size_t len)
+{
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+    console_write_unlocked(s, len);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_write_irqs_on(const char *s, size_t len)
+{
+    spin_lock(&console_lock);
+    console_write_unlocked(s, len);
+    spin_unlock(&console_lock);
+}
+
 void serial_drain(void)
 {
     for (int i = 0; i < UART_SPIN_LIMIT; i++)
@@ -101,3 +122,24 @@ void serial_drain(void)
             return;
 }
 
+void console_break_lock(void)
+{
+    console_lock.head = console_lock.tail;
+}
+
+void hv_printf(const char *fmt, ...)
+{
+    char buf[HV_PRINTF_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = pv_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof(buf)) {
+        /* Keep the line whole: mark the cut instead of losing the newline. */
+        const char cut[] = "...[cut]\n";
+        n = (int)sizeof(buf) - 1;
+        for (size_t i = 0; i < sizeof(cut) - 1; i++)
+            buf[n - (int)(sizeof(cut) - 1) + (int)i] = cut[i];
+    }
+    console_write(buf, (size_t)n);
+}

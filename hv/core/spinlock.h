@@ -54,18 +54,6 @@ static inline void spin_lock_unfair(spinlock_t *l)
             __asm__ volatile("pause");
 }
 
-#ifdef PV_HOSTED
-/* Hosted unit tests run in user mode, where CLI and STI fault: there the
-   interrupt flag is not touched (and pretends to have been clear). */
-static inline uint64_t irq_save(void) { return 0; }
-static inline void irq_restore(uint64_t flags) { (void)flags; }
-static inline uint64_t spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
-static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
-{
-    (void)flags;
-    spin_unlock(l);
-}
-#else
 /* Interrupts off; returns the previous RFLAGS for irq_restore. */
 static inline uint64_t irq_save(void)
 {
@@ -95,6 +83,5 @@ static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
     if (flags & SPIN_RFLAGS_IF)
         __asm__ volatile("sti" ::: "memory");
 }
-#endif
 
 #endif

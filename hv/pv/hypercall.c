@@ -126,8 +126,7 @@ static int64_t hc_vcpu_start(struct vcpu *v, uint64_t id, uint64_t gpa)
 static int reserved_kind(const char *k, size_t len)
 {
     static const char *const reserved[] = { "run", "vm", "end", "hv_vcpu", "pcpu",
-                                            "error", "sched", "vm_config", "console",
-                                            "trace_info", "trace", "trace_pcpu" };
+                                            "error", "sched", "vm_config" };
     for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (strlen(reserved[i]) == len && !strncmp(reserved[i], k, len))
             return 1;

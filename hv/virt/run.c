@@ -14,7 +14,6 @@
 #include "xstate.h"
 #include "watchdog.h"
 #include "barrier.h"
-#include "../core/console.h"
 #include "../core/lapic.h"
 #include "../core/idt.h"
 #include "../core/panic.h"
@@ -177,17 +176,6 @@ static void idle(struct percpu *cpu)
         return;
     }
     uint64_t t0 = rdtsc();
-    if (console_pending()) {
-        /* Print a little of the queued output instead of halting, then
-           look for work again (core/console.c). */
-        sched_idle_exit(scpu);
-        irq_enable();
-        console_print_some();
-        cpu->idle_cycles += rdtsc() - t0;
-        if (cpu->index == 0)
-            hooks->bsp_tick();
-        return;
-    }
     lapic_timer_oneshot_us(IDLE_TICK_US);  /* the BSP watches the timeout */
     safe_halt();
     sched_idle_exit(scpu);
